@@ -1,0 +1,24 @@
+//! The standard Gaussian.
+
+use nalgebra::SVector;
+use rand::Rng;
+
+use super::Distribution;
+use crate::Real;
+
+/// `N(0, I)`: log-density `−|z|²/2 − (D/2) ln 2π`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StandardGaussian;
+
+impl<T: Real, const D: usize> Distribution<T, D> for StandardGaussian {
+    #[inline]
+    fn log_prob(&self, z: &SVector<T, D>) -> T {
+        let half_log_two_pi = T::lit(0.918_938_533_204_672_8);
+        -(z.norm_squared() * T::lit(0.5)) - T::lit(D as f64) * half_log_two_pi
+    }
+
+    #[inline]
+    fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SVector<T, D> {
+        SVector::from_fn(|_, _| T::standard_normal(rng))
+    }
+}

@@ -1,0 +1,97 @@
+//! Activation normalization.
+
+use nalgebra::SVector;
+use rand::Rng;
+
+use crate::{Bijection, Random, Real, impl_parameters};
+
+/// `z = (x − shift) · exp(−log_scale)` per element (Kingma and Dhariwal 2018), initialized from the
+/// first batch it sees so that its output has zero mean and unit standard deviation.
+///
+/// Unlike torchflows' `ActNorm`, whose parameters are frozen after the data initialization, ours
+/// stay trainable (as in Glow). It ignores the context. Before any data it is the identity.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ActNorm<T: Real, const D: usize> {
+    /// The per-element shift (the batch mean after initialization).
+    pub shift: SVector<T, D>,
+    /// The per-element log scale (the log of the batch standard deviation after initialization).
+    pub log_scale: SVector<T, D>,
+}
+
+impl<T: Real, const D: usize> ActNorm<T, D> {
+    /// The identity.
+    pub fn identity() -> Self {
+        Self {
+            shift: SVector::zeros(),
+            log_scale: SVector::zeros(),
+        }
+    }
+}
+
+impl<T: Real, const D: usize> Default for ActNorm<T, D> {
+    fn default() -> Self {
+        Self::identity()
+    }
+}
+
+impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, D> {
+    #[inline]
+    fn forward(&self, x: &SVector<T, D>, _context: &SVector<T, C>) -> (SVector<T, D>, T) {
+        let z = (x - self.shift).zip_map(&self.log_scale, |d, s| d * (-s).exp());
+        (z, -self.log_scale.sum())
+    }
+
+    #[inline]
+    fn inverse(&self, z: &SVector<T, D>, _context: &SVector<T, C>) -> (SVector<T, D>, T) {
+        let x = z.zip_map(&self.log_scale, |v, s| v * s.exp()) + self.shift;
+        (x, self.log_scale.sum())
+    }
+
+    /// Sets the shift to the batch mean and the scale to the batch standard deviation (with
+    /// Bessel's correction; a unit scale for a batch of one or an element of zero spread).
+    fn initialize_from_data(
+        &mut self,
+        batch: &mut [SVector<T, D>],
+        _context: &dyn Fn(usize) -> SVector<T, C>,
+    ) {
+        let n = batch.len();
+        if n == 0 {
+            return;
+        }
+        let count = T::lit(n as f64);
+        let mean = batch
+            .iter()
+            .fold(SVector::<T, D>::zeros(), |acc, x| acc + x)
+            / count;
+        let mut log_scale = SVector::<T, D>::zeros();
+        if n > 1 {
+            let squares = batch.iter().fold(SVector::<T, D>::zeros(), |acc, x| {
+                acc + (x - mean).component_mul(&(x - mean))
+            });
+            log_scale = (squares / T::lit((n - 1) as f64)).map(|v| {
+                let std = v.sqrt();
+                if std > T::zero() && std.is_finite() {
+                    std.ln()
+                } else {
+                    T::zero()
+                }
+            });
+        }
+        self.shift = mean;
+        self.log_scale = log_scale;
+        for x in batch.iter_mut() {
+            *x = Bijection::<T, D, C>::forward(self, x, &SVector::zeros()).0;
+        }
+    }
+}
+
+impl<T: Real, const D: usize> Random for ActNorm<T, D> {
+    fn random<R: Rng + ?Sized>(_rng: &mut R) -> Self {
+        Self::identity()
+    }
+}
+
+impl_parameters!([T: Real, const D: usize] ActNorm<T, D> {
+    shift: SVector<T, D>,
+    log_scale: SVector<T, D>,
+});

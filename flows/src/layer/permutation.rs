@@ -1,0 +1,95 @@
+//! Fixed permutations of the event.
+
+use nalgebra::SVector;
+use rand::Rng;
+
+use crate::conditioner::partition::check_indices;
+use crate::{Bijection, Error, Parameters, Path, Random, Real};
+
+/// Reverses the order of the elements: `z[i] = x[D − 1 − i]`. Volume preserving, no parameters,
+/// no storage.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReversePermutation;
+
+impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ReversePermutation {
+    #[inline]
+    fn forward(&self, x: &SVector<T, D>, _context: &SVector<T, C>) -> (SVector<T, D>, T) {
+        (SVector::from_fn(|i, _| x[D - 1 - i]), T::zero())
+    }
+    #[inline]
+    fn inverse(&self, z: &SVector<T, D>, context: &SVector<T, C>) -> (SVector<T, D>, T) {
+        self.forward(z, context)
+    }
+}
+
+/// A fixed permutation: `z[i] = x[order[i]]`. Volume preserving, no parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Permutation<const D: usize> {
+    order: [usize; D],
+    inverse: [usize; D],
+}
+
+impl<const D: usize> Permutation<D> {
+    /// The permutation with `z[i] = x[order[i]]`.
+    ///
+    /// # Errors
+    /// [`Error::Length`] unless `order` has `D` entries, [`Error::IndexOutOfRange`] for an entry
+    /// `>= D`, [`Error::DuplicateIndex`] for an entry given twice.
+    pub fn new(order: &[usize]) -> Result<Self, Error> {
+        check_indices("permutation", order, D, &mut [false; D])?;
+        let mut forward = [0; D];
+        forward.copy_from_slice(order);
+        let mut inverse = [0; D];
+        for (i, &o) in forward.iter().enumerate() {
+            inverse[o] = i;
+        }
+        Ok(Self {
+            order: forward,
+            inverse,
+        })
+    }
+
+    /// The identity permutation.
+    pub fn identity() -> Self {
+        let order = core::array::from_fn(|i| i);
+        Self {
+            order,
+            inverse: order,
+        }
+    }
+
+    /// `order[i]` is the input index that lands at position `i`.
+    pub const fn order(&self) -> &[usize; D] {
+        &self.order
+    }
+}
+
+impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for Permutation<D> {
+    #[inline]
+    fn forward(&self, x: &SVector<T, D>, _context: &SVector<T, C>) -> (SVector<T, D>, T) {
+        (SVector::from_fn(|i, _| x[self.order[i]]), T::zero())
+    }
+    #[inline]
+    fn inverse(&self, z: &SVector<T, D>, _context: &SVector<T, C>) -> (SVector<T, D>, T) {
+        (SVector::from_fn(|i, _| z[self.inverse[i]]), T::zero())
+    }
+}
+
+/// Parameter-free layers: no tensors to visit, initialization ignores the generator.
+macro_rules! parameter_free {
+    ([$($g:tt)*] $ty:ty, $init:expr) => {
+        impl<T: Real, $($g)*> Parameters<T> for $ty {
+            const COUNT: usize = 0;
+            fn visit(&self, _path: &Path<'_>, _f: &mut dyn FnMut(&Path<'_>, &[T])) {}
+            fn visit_mut(&mut self, _path: &Path<'_>, _f: &mut dyn FnMut(&Path<'_>, &mut [T])) {}
+        }
+        impl<$($g)*> Random for $ty {
+            fn random<R: Rng + ?Sized>(_rng: &mut R) -> Self {
+                $init
+            }
+        }
+    };
+}
+
+parameter_free!([] ReversePermutation, ReversePermutation);
+parameter_free!([const D: usize] Permutation<D>, Permutation::identity());

@@ -1,0 +1,44 @@
+//! The linear conditioner transform.
+
+use nalgebra::{SMatrix, SVector};
+use rand::Rng;
+
+use super::{ConditionerTransform, InputDense};
+use crate::{Random, Real, impl_parameters};
+
+/// One affine map from inputs and context to the `P` parameters of each of `B` elements
+/// (torchflows' `Linear`). With no inputs and no context (`I = C = 0`) it is a learned constant;
+/// this is the conditioner of the elementwise layers. Starts at zero.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Linear<T: Real, const I: usize, const C: usize, const P: usize, const B: usize> {
+    /// One block per target element.
+    pub blocks: [InputDense<T, P, I, C>; B],
+}
+
+impl<T: Real, const I: usize, const C: usize, const P: usize, const B: usize>
+    ConditionerTransform<T, I, C, P, B> for Linear<T, I, C, P, B>
+{
+    #[inline]
+    fn eval(&self, x: &SVector<T, I>, context: &SVector<T, C>) -> SMatrix<T, P, B> {
+        let mut out = SMatrix::<T, P, B>::zeros();
+        for (j, block) in self.blocks.iter().enumerate() {
+            out.set_column(j, &block.apply(x, context));
+        }
+        out
+    }
+}
+
+impl<T: Real, const I: usize, const C: usize, const P: usize, const B: usize> Random
+    for Linear<T, I, C, P, B>
+{
+    fn random<R: Rng + ?Sized>(_rng: &mut R) -> Self {
+        Self {
+            blocks: [InputDense::zeros(); B],
+        }
+    }
+}
+
+impl_parameters!([T: Real, const I: usize, const C: usize, const P: usize, const B: usize]
+    Linear<T, I, C, P, B> {
+    blocks: [InputDense<T, P, I, C>; B],
+});

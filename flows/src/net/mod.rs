@@ -1,0 +1,39 @@
+//! Conditioner transforms: the small networks that map the conditioning inputs (and the context)
+//! to the transformer's parameters.
+//!
+//! Every network here reads an `I`-vector of conditioning inputs and a `C`-vector of context (the
+//! context is concatenated to the input, which is the same as giving it its own weight columns)
+//! and writes a `P x B` matrix: column `j` holds the `P` raw parameters of target element `j`.
+//! Output layers start at zero, so every coupling starts as the transformer at zero parameters
+//! (the identity for the affine family and the splines).
+
+mod activation;
+mod constant;
+mod dense;
+mod feed_forward;
+mod linear;
+mod residual;
+
+pub use activation::{Activation, Relu, Tanh};
+pub use constant::Constant;
+pub use dense::{Dense, InputDense};
+pub use feed_forward::FeedForward;
+pub use linear::Linear;
+pub use residual::ResidualFeedForward;
+
+use nalgebra::{SMatrix, SVector};
+
+use crate::Real;
+
+/// A network from `I` inputs and `C` context values to `P` parameters for each of `B` elements.
+pub trait ConditionerTransform<
+    T: Real,
+    const I: usize,
+    const C: usize,
+    const P: usize,
+    const B: usize,
+>
+{
+    /// The parameters: column `j` belongs to target element `j`.
+    fn eval(&self, x: &SVector<T, I>, context: &SVector<T, C>) -> SMatrix<T, P, B>;
+}

@@ -1,0 +1,34 @@
+//! Transformers: elementwise invertible maps whose parameters come from a conditioner.
+//!
+//! A transformer maps one scalar `x` to `y` given `P` raw parameters `h` (the conditioner's
+//! outputs for that element) and reports `log dy/dx`. The const parameter `P` of
+//! [`Transformer`] is the number of parameters per element each transformer states:
+//!
+//! | transformer | `P` | zero parameters |
+//! |---|---|---|
+//! | [`Affine`] | 2 | identity |
+//! | [`Shift`] | 1 | identity |
+//! | [`Scale`] | 1 | identity |
+//! | [`Inverted<Tr>`] | as `Tr` | as `Tr` |
+
+mod affine;
+mod inverted;
+
+pub use affine::{Affine, Scale, Shift};
+pub use inverted::{InverseAffine, Inverted};
+
+use nalgebra::SVector;
+
+use crate::Real;
+
+/// An elementwise invertible map with `P` raw parameters per element.
+///
+/// Both directions are strictly increasing maps of the real line; `forward` returns
+/// `(y, log dy/dx)` and `inverse` returns `(x, log dx/dy)`, the log-derivative of the map it applies.
+/// A NaN input gives a NaN output, never a panic.
+pub trait Transformer<T: Real, const P: usize>: Copy + Default {
+    /// Maps `x` forward under parameters `h`: `(y, log dy/dx)`.
+    fn forward(&self, x: T, h: &SVector<T, P>) -> (T, T);
+    /// Maps `y` back under parameters `h`: `(x, log dx/dy)`.
+    fn inverse(&self, y: T, h: &SVector<T, P>) -> (T, T);
+}
