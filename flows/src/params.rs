@@ -106,11 +106,16 @@ pub trait Random: Sized {
 
 impl<T: Real, const R: usize, const K: usize> Parameters<T> for SMatrix<T, R, K> {
     const COUNT: usize = R * K;
+    /// Visits the matrix as one tensor (column-major); an empty matrix is not visited.
     fn visit(&self, path: &Path<'_>, f: &mut dyn FnMut(&Path<'_>, &[T])) {
-        f(path, self.as_slice());
+        if R * K > 0 {
+            f(path, self.as_slice());
+        }
     }
     fn visit_mut(&mut self, path: &Path<'_>, f: &mut dyn FnMut(&Path<'_>, &mut [T])) {
-        f(path, self.as_mut_slice());
+        if R * K > 0 {
+            f(path, self.as_mut_slice());
+        }
     }
 }
 

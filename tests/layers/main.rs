@@ -1,0 +1,5 @@
+//! Property tests of every layer family: one module per family.
+
+mod coupling;
+mod elementwise;
+mod flow;
