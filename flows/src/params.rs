@@ -142,7 +142,7 @@ impl<P: Random, const N: usize> Random for [P; N] {
 /// Implements [`Parameters`] for a struct by visiting the listed fields in order, each under its
 /// field name. Fields that are not listed (masks, permutations, options) are not parameters.
 ///
-/// ```ignore
+/// ```text
 /// impl_parameters!([T: Real, const O: usize, const I: usize] Dense<T, O, I> {
 ///     weight: SMatrix<T, O, I>,
 ///     bias: SVector<T, O>,

@@ -8,6 +8,11 @@
 //! - [`check_identity`]: the layer is the identity with log-det 0 (zero raw parameters);
 //! - [`check_round_trip_f32`]: the round trip in `f32` within 1e-4.
 
+/// The README's code example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExample;
+
 use flows::nalgebra::{DMatrix, SMatrix, SVector};
 use flows::rand::{SeedableRng, rngs::Xoshiro256PlusPlus};
 use flows::{Bijection, Parameters, Path, Real};

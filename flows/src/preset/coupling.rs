@@ -56,6 +56,18 @@ pub type CouplingFlow<
     const N: usize,
 > = Flow<T, D, C, CouplingLayers<T, Tr, P, D, A, B, C, H, M, N>>;
 
+/// One field of the options given to a preset macro, as a const expression.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __preset_option {
+    ($field:ident; $($key:ident = $value:expr),*) => {{
+        #[allow(clippy::needless_update)]
+        const OPTIONS: $crate::preset::Options =
+            $crate::preset::Options { $($key: $value,)* ..$crate::preset::Options::DEFAULT };
+        OPTIONS.$field
+    }};
+}
+
 /// Expands a coupling preset macro to its [`CouplingFlow`] type.
 #[doc(hidden)]
 #[macro_export]
@@ -68,14 +80,10 @@ macro_rules! __coupling_preset {
             { $d },
             { $d / 2 },
             { $d - $d / 2 },
-            { $crate::preset::Options { $($key: $value,)* ..$crate::preset::Options::DEFAULT }.context },
-            { $crate::preset::Options { $($key: $value,)* ..$crate::preset::Options::DEFAULT }.hidden },
-            {
-                $crate::preset::Options { $($key: $value,)* ..$crate::preset::Options::DEFAULT }
-                    .hidden_layers
-                    - 1
-            },
-            { $crate::preset::Options { $($key: $value,)* ..$crate::preset::Options::DEFAULT }.layers },
+            { $crate::__preset_option!(context; $($key = $value),*) },
+            { $crate::__preset_option!(hidden; $($key = $value),*) },
+            { $crate::__preset_option!(hidden_layers; $($key = $value),*) - 1 },
+            { $crate::__preset_option!(layers; $($key = $value),*) },
         >
     };
 }

@@ -16,7 +16,7 @@
 //! type Sensor = RealNVP!(f32, 10, context = 3, layers = 6, hidden = 64);
 //!
 //! let flow = Moons::seeded(0);
-//! let x = nalgebra::vector![0.5, -0.25];
+//! let x = flows::nalgebra::SVector::from([0.5, -0.25]);
 //! assert!(flow.log_prob(&x).is_finite());
 //! # let _ = Sensor::seeded(0);
 //! ```
