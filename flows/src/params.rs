@@ -23,10 +23,13 @@ pub enum Segment<'a> {
 }
 
 /// A parameter name as a linked list of segments on the stack, printed dotted (`a.0.weight`).
+///
+/// The path handed to a visitor with a tensor also carries the tensor's [shape](Path::shape).
 #[derive(Clone, Copy, Debug)]
 pub struct Path<'a> {
     parent: Option<&'a Path<'a>>,
     segment: Option<Segment<'a>>,
+    shape: Option<[usize; 2]>,
 }
 
 impl<'a> Path<'a> {
@@ -34,6 +37,7 @@ impl<'a> Path<'a> {
     pub const ROOT: Path<'static> = Path {
         parent: None,
         segment: None,
+        shape: None,
     };
 
     /// This path extended by a field name.
@@ -41,6 +45,7 @@ impl<'a> Path<'a> {
         Path {
             parent: Some(self),
             segment: Some(Segment::Name(name)),
+            shape: None,
         }
     }
 
@@ -49,7 +54,22 @@ impl<'a> Path<'a> {
         Path {
             parent: Some(self),
             segment: Some(Segment::Index(index)),
+            shape: None,
         }
+    }
+
+    /// This path naming a tensor of `rows x cols` entries, stored column-major (a vector has one
+    /// column).
+    pub fn with_shape(&self, rows: usize, cols: usize) -> Path<'a> {
+        Path {
+            shape: Some([rows, cols]),
+            ..*self
+        }
+    }
+
+    /// The `[rows, cols]` of the tensor this path names, when it names one.
+    pub fn shape(&self) -> Option<[usize; 2]> {
+        self.shape
     }
 
     /// Calls `f` on each segment, root first.
@@ -109,12 +129,12 @@ impl<T: Real, const R: usize, const K: usize> Parameters<T> for SMatrix<T, R, K>
     /// Visits the matrix as one tensor (column-major); an empty matrix is not visited.
     fn visit(&self, path: &Path<'_>, f: &mut dyn FnMut(&Path<'_>, &[T])) {
         if R * K > 0 {
-            f(path, self.as_slice());
+            f(&path.with_shape(R, K), self.as_slice());
         }
     }
     fn visit_mut(&mut self, path: &Path<'_>, f: &mut dyn FnMut(&Path<'_>, &mut [T])) {
         if R * K > 0 {
-            f(path, self.as_mut_slice());
+            f(&path.with_shape(R, K), self.as_mut_slice());
         }
     }
 }
