@@ -1,11 +1,16 @@
 //! Layers: the bijections flows are stacked from.
 
 mod actnorm;
+mod autoregressive;
 mod coupling;
 mod elementwise;
 mod permutation;
 
 pub use actnorm::ActNorm;
+pub use autoregressive::{
+    AffineInverseMaskedAutoregressive, AffineMaskedAutoregressive, InverseMaskedAutoregressive,
+    MaskedAutoregressive,
+};
 pub use coupling::Coupling;
 pub use elementwise::{Elementwise, ElementwiseAffine, ElementwiseScale, ElementwiseShift};
 pub use permutation::{Permutation, ReversePermutation};

@@ -8,17 +8,21 @@
 //! (the identity for the affine family and the splines).
 
 mod activation;
+mod autoregressive;
 mod constant;
 mod dense;
 mod feed_forward;
 mod linear;
+mod made;
 mod residual;
 
 pub use activation::{Activation, Relu, Tanh};
+pub use autoregressive::{AutoregressiveTransform, FullPass, FullPassState};
 pub use constant::Constant;
 pub use dense::{Dense, InputDense};
 pub use feed_forward::FeedForward;
 pub use linear::Linear;
+pub use made::{Made, MadeState};
 pub use residual::ResidualFeedForward;
 
 use nalgebra::{SMatrix, SVector};

@@ -1,0 +1,107 @@
+//! Autoregressive conditioner transforms, evaluated one element at a time.
+
+use nalgebra::{SMatrix, SVector};
+use rand::Rng;
+
+use super::ConditionerTransform;
+use crate::{Parameters, Path, Random, Real};
+
+/// A conditioner transform from a `D`-vector (and the context) to `P` parameters for each of its
+/// own `D` elements, where the parameters of element `i` depend only on `x_<i` and the context.
+///
+/// Besides the one-pass [`eval`](ConditionerTransform::eval) it offers an incremental evaluation
+/// for the sequential direction of a [`MaskedAutoregressive`](crate::layer::MaskedAutoregressive)
+/// layer, where `x_i` becomes known only after the parameters of element `i` have been used:
+///
+/// ```text
+/// state = start(context)
+/// for i in 0..D:
+///     h_i = element(state, i)     // depends on x_<i pushed so far
+///     x_i = ... h_i ...
+///     push(state, i, x_i)
+/// ```
+///
+/// An implementation must give `element(state, i) == eval(x, context).column(i)` once
+/// `x_0..x_{i-1}` have been pushed in order.
+pub trait AutoregressiveTransform<T: Real, const D: usize, const C: usize, const P: usize>:
+    ConditionerTransform<T, D, C, P, D>
+{
+    /// What the network keeps between steps (on the stack).
+    type State;
+
+    /// The state before any element is known.
+    fn start(&self, context: &SVector<T, C>) -> Self::State;
+
+    /// The parameters of element `i`, given that `x_0..x_{i-1}` have been pushed.
+    fn element(&self, state: &Self::State, i: usize) -> SVector<T, P>;
+
+    /// Records `x_i = value` (elements are pushed in order `0, 1, ...`).
+    fn push(&self, state: &mut Self::State, i: usize, value: T);
+}
+
+/// Any autoregressive network, evaluated in full at each step: the incremental evaluation of
+/// torchflows (`D` full passes in the sequential direction). A reference for tests and
+/// benchmarks, and the way to use a network that has no incremental evaluation of its own (its
+/// output column `i` must depend only on `x_<i`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FullPass<Net>(pub Net);
+
+/// The state of [`FullPass`]: the inputs known so far (zero beyond) and the context.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FullPassState<T: Real, const D: usize, const C: usize> {
+    x: SVector<T, D>,
+    context: SVector<T, C>,
+}
+
+impl<T: Real, const I: usize, const C: usize, const P: usize, const B: usize, Net>
+    ConditionerTransform<T, I, C, P, B> for FullPass<Net>
+where
+    Net: ConditionerTransform<T, I, C, P, B>,
+{
+    #[inline]
+    fn eval(&self, x: &SVector<T, I>, context: &SVector<T, C>) -> SMatrix<T, P, B> {
+        self.0.eval(x, context)
+    }
+}
+
+impl<T: Real, const D: usize, const C: usize, const P: usize, Net> AutoregressiveTransform<T, D, C, P>
+    for FullPass<Net>
+where
+    Net: ConditionerTransform<T, D, C, P, D>,
+{
+    type State = FullPassState<T, D, C>;
+
+    fn start(&self, context: &SVector<T, C>) -> Self::State {
+        FullPassState {
+            x: SVector::zeros(),
+            context: *context,
+        }
+    }
+
+    fn element(&self, state: &Self::State, i: usize) -> SVector<T, P> {
+        let h = self.0.eval(&state.x, &state.context);
+        h.fixed_columns::<1>(i.min(D.saturating_sub(1))).into_owned()
+    }
+
+    fn push(&self, state: &mut Self::State, i: usize, value: T) {
+        if let Some(x) = state.x.get_mut(i) {
+            *x = value;
+        }
+    }
+}
+
+impl<T: Real, Net: Parameters<T>> Parameters<T> for FullPass<Net> {
+    const COUNT: usize = Net::COUNT;
+    fn visit(&self, path: &Path<'_>, f: &mut dyn FnMut(&Path<'_>, &[T])) {
+        self.0.visit(path, f);
+    }
+    fn visit_mut(&mut self, path: &Path<'_>, f: &mut dyn FnMut(&Path<'_>, &mut [T])) {
+        self.0.visit_mut(path, f);
+    }
+}
+
+impl<Net: Random> Random for FullPass<Net> {
+    fn random<R: Rng + ?Sized>(rng: &mut R) -> Self {
+        Self(Net::random(rng))
+    }
+}

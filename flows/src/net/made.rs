@@ -1,0 +1,313 @@
+//! The masked autoencoder for distribution estimation (MADE, Germain et al. 2015).
+
+use core::marker::PhantomData;
+
+use nalgebra::{SMatrix, SVector};
+use rand::Rng;
+
+use super::{Activation, AutoregressiveTransform, ConditionerTransform, Dense, InputDense, Tanh};
+use crate::conditioner::made::{Degrees, min_width};
+use crate::{Parameters, Path, Random, Real};
+
+/// A masked feed-forward network from `D` inputs and `C` context values to `P` parameters for
+/// each of the `D` elements, where the parameters of element `i` depend only on `x_<i` and the
+/// context: an input layer to `H` units, `M` more hidden layers of width `H` (`M + 1` hidden
+/// layers in all, torchflows' `MADE(n_layers = M + 2)`), each followed by the activation `Act`
+/// (tanh by default), and a linear output that starts at zero.
+///
+/// The masks follow the [degrees](crate::conditioner::made): the context reaches every hidden
+/// unit, and so every element's parameters (unlike torchflows' MADE, which ignores the context).
+/// They are not stored: weights visited as parameters are the full matrices (torchflows' layout,
+/// split into one output block per element), and masked entries are kept at exactly zero (after
+/// every [`visit_mut`](Parameters::visit_mut) too); evaluation never reads them.
+///
+/// **Width rule**: `H >= D - 1` without context, `H >= D` with one
+/// ([`min_width`](crate::conditioner::made::min_width)), else some inputs condition nothing; a
+/// narrower width fails to compile (a post-monomorphization error, on `cargo build`) unless
+/// `NARROW = true`.
+///
+/// Besides the one-pass evaluation it is an [`AutoregressiveTransform`]: the sequential direction
+/// keeps every hidden layer's pre-activations and adds to them as each `x_i` becomes known (one
+/// column of the input weights per step, and in deeper layers only the columns of the units
+/// that have just become final), then evaluates only the `P` output rows of element `i`. The
+/// whole sequential pass costs about one full pass.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Made<
+    T: Real,
+    const D: usize,
+    const C: usize,
+    const H: usize,
+    const M: usize,
+    const P: usize,
+    Act = Tanh,
+    const NARROW: bool = false,
+> {
+    input: InputDense<T, H, D, C>,
+    hidden: [Dense<T, H, H>; M],
+    output: [Dense<T, P, H>; D],
+    activation: PhantomData<Act>,
+}
+
+/// The state of [`Made`]'s incremental evaluation: for each hidden layer, the activations of the
+/// units whose inputs are all known and the partial pre-activations of the others.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MadeState<T: Real, const H: usize, const M: usize> {
+    first: SVector<T, H>,
+    deeper: [SVector<T, H>; M],
+}
+
+impl<T: Real, const H: usize, const M: usize> MadeState<T, H, M> {
+    /// The last hidden layer.
+    #[inline]
+    fn last(&self) -> &SVector<T, H> {
+        self.deeper.last().unwrap_or(&self.first)
+    }
+}
+
+/// `y[from..] += a * w[from..]`.
+#[inline(always)]
+fn axpy_tail<T: Real>(y: &mut [T], w: &[T], from: usize, a: T) {
+    for (y, w) in y.iter_mut().zip(w).skip(from) {
+        *y += *w * a;
+    }
+}
+
+impl<
+    T: Real,
+    const D: usize,
+    const C: usize,
+    const H: usize,
+    const M: usize,
+    const P: usize,
+    Act: Activation,
+    const NARROW: bool,
+> Made<T, D, C, H, M, P, Act, NARROW>
+{
+    /// The hidden degrees.
+    pub const DEGREES: Degrees = Degrees::new(D, C, H);
+
+    const WIDE_ENOUGH: () = assert!(
+        NARROW || H >= min_width(D, C),
+        "MADE hidden width H must be at least D - 1 (D with a context), or some inputs condition \
+         nothing; widen it, or opt in with NARROW = true"
+    );
+
+    /// The network with every weight and bias zero (every element's parameters are zero).
+    pub fn zeros() -> Self {
+        let () = Self::WIDE_ENOUGH;
+        Self {
+            input: InputDense::zeros(),
+            hidden: [Dense::zeros(); M],
+            output: [Dense::zeros(); D],
+            activation: PhantomData,
+        }
+    }
+
+    /// The network with the given layers; masked weights are set to zero.
+    pub fn from_layers(
+        input: InputDense<T, H, D, C>,
+        hidden: [Dense<T, H, H>; M],
+        output: [Dense<T, P, H>; D],
+    ) -> Self {
+        let () = Self::WIDE_ENOUGH;
+        let mut made = Self {
+            input,
+            hidden,
+            output,
+            activation: PhantomData,
+        };
+        made.zero_masked();
+        made
+    }
+
+    /// The input layer: `weight` (`H x D`, entry `(k, j)` zero unless unit `k` sees `x_j`),
+    /// `context_weight` (`H x C`, unmasked) and `bias`.
+    pub fn input(&self) -> &InputDense<T, H, D, C> {
+        &self.input
+    }
+
+    /// The hidden-to-hidden layers (entry `(k, l)` zero unless unit `k` sees unit `l` below).
+    pub fn hidden(&self) -> &[Dense<T, H, H>; M] {
+        &self.hidden
+    }
+
+    /// The output blocks: block `i` (`P x H`) gives the parameters of element `i`; its columns
+    /// of the units it may not see are zero.
+    pub fn output(&self) -> &[Dense<T, P, H>; D] {
+        &self.output
+    }
+
+    /// Sets every masked weight to zero.
+    fn zero_masked(&mut self) {
+        let degrees = Self::DEGREES;
+        for (j, column) in self.input.weight.as_mut_slice().chunks_exact_mut(H).enumerate() {
+            let end = degrees.units_fed_by_input(j);
+            column.iter_mut().take(end).for_each(|w| *w = T::zero());
+        }
+        for layer in &mut self.hidden {
+            for (k, column) in layer.weight.as_mut_slice().chunks_exact_mut(H).enumerate() {
+                let end = degrees.first_unit(degrees.degree(k));
+                column.iter_mut().take(end).for_each(|w| *w = T::zero());
+            }
+        }
+        for (i, block) in self.output.iter_mut().enumerate() {
+            let start = degrees.units_read_by_output(i) * P;
+            let weights = block.weight.as_mut_slice();
+            weights.iter_mut().skip(start).for_each(|w| *w = T::zero());
+        }
+    }
+
+    /// Marks the units of degree `degree` final in every hidden layer: applies the activation to
+    /// them, and adds their contributions to the layer above.
+    #[inline]
+    fn finalize(&self, state: &mut MadeState<T, H, M>, degree: usize) {
+        let degrees = Self::DEGREES;
+        let (lo, hi) = (degrees.first_unit(degree), degrees.first_unit(degree + 1));
+        if lo == hi {
+            return;
+        }
+        let activate = |v: &mut SVector<T, H>| {
+            for y in v.as_mut_slice().iter_mut().take(hi).skip(lo) {
+                *y = Act::apply(*y);
+            }
+        };
+        activate(&mut state.first);
+        let mut below = &state.first;
+        for (layer, current) in self.hidden.iter().zip(state.deeper.iter_mut()) {
+            let units = below.as_slice().iter().zip(layer.weight.as_slice().chunks_exact(H));
+            for (&h, column) in units.take(hi).skip(lo) {
+                axpy_tail(current.as_mut_slice(), column, lo, h);
+            }
+            activate(current);
+            below = current;
+        }
+    }
+}
+
+impl<
+    T: Real,
+    const D: usize,
+    const C: usize,
+    const H: usize,
+    const M: usize,
+    const P: usize,
+    Act: Activation,
+    const NARROW: bool,
+> AutoregressiveTransform<T, D, C, P> for Made<T, D, C, H, M, P, Act, NARROW>
+{
+    type State = MadeState<T, H, M>;
+
+    #[inline]
+    fn start(&self, context: &SVector<T, C>) -> Self::State {
+        let () = Self::WIDE_ENOUGH;
+        let mut state = MadeState {
+            first: self.input.context_weight * context + self.input.bias,
+            deeper: core::array::from_fn(|l| self.hidden.get(l).map_or(SVector::zeros(), |d| d.bias)),
+        };
+        self.finalize(&mut state, 0);
+        state
+    }
+
+    #[inline]
+    fn element(&self, state: &Self::State, i: usize) -> SVector<T, P> {
+        let Some(block) = self.output.get(i) else {
+            return SVector::zeros();
+        };
+        let end = Self::DEGREES.units_read_by_output(i);
+        let mut out = block.bias;
+        let columns = block.weight.as_slice().chunks_exact(P.max(1));
+        for (column, &h) in columns.zip(state.last().as_slice()).take(end) {
+            for (o, w) in out.as_mut_slice().iter_mut().zip(column) {
+                *o += *w * h;
+            }
+        }
+        out
+    }
+
+    #[inline]
+    fn push(&self, state: &mut Self::State, i: usize, value: T) {
+        let from = Self::DEGREES.units_fed_by_input(i);
+        if let Some(column) = self.input.weight.as_slice().chunks_exact(H).nth(i) {
+            axpy_tail(state.first.as_mut_slice(), column, from, value);
+        }
+        self.finalize(state, i + 1);
+    }
+}
+
+impl<
+    T: Real,
+    const D: usize,
+    const C: usize,
+    const H: usize,
+    const M: usize,
+    const P: usize,
+    Act: Activation,
+    const NARROW: bool,
+> ConditionerTransform<T, D, C, P, D> for Made<T, D, C, H, M, P, Act, NARROW>
+{
+    #[inline]
+    fn eval(&self, x: &SVector<T, D>, context: &SVector<T, C>) -> SMatrix<T, P, D> {
+        let mut state = self.start(context);
+        for (i, &value) in x.iter().enumerate() {
+            self.push(&mut state, i, value);
+        }
+        let mut out = SMatrix::<T, P, D>::zeros();
+        for (i, column) in out.column_iter_mut().enumerate() {
+            let h = self.element(&state, i);
+            column.into_iter().zip(h.iter()).for_each(|(o, v)| *o = *v);
+        }
+        out
+    }
+}
+
+impl<
+    T: Real,
+    const D: usize,
+    const C: usize,
+    const H: usize,
+    const M: usize,
+    const P: usize,
+    Act: Activation,
+    const NARROW: bool,
+> Random for Made<T, D, C, H, M, P, Act, NARROW>
+{
+    /// Input and hidden layers uniform on `±1/sqrt(fan_in)` (PyTorch's default), then masked;
+    /// the output layer zero.
+    fn random<R: Rng + ?Sized>(rng: &mut R) -> Self {
+        Self::from_layers(
+            InputDense::random(rng),
+            Random::random(rng),
+            [Dense::zeros(); D],
+        )
+    }
+}
+
+impl<
+    T: Real,
+    const D: usize,
+    const C: usize,
+    const H: usize,
+    const M: usize,
+    const P: usize,
+    Act: Activation,
+    const NARROW: bool,
+> Parameters<T> for Made<T, D, C, H, M, P, Act, NARROW>
+{
+    const COUNT: usize = <InputDense<T, H, D, C> as Parameters<T>>::COUNT
+        + <[Dense<T, H, H>; M] as Parameters<T>>::COUNT
+        + <[Dense<T, P, H>; D] as Parameters<T>>::COUNT;
+
+    fn visit(&self, path: &Path<'_>, f: &mut dyn FnMut(&Path<'_>, &[T])) {
+        self.input.visit(&path.name("input"), f);
+        self.hidden.visit(&path.name("hidden"), f);
+        self.output.visit(&path.name("output"), f);
+    }
+
+    /// Visits every weight matrix in full, then sets the masked entries back to zero.
+    fn visit_mut(&mut self, path: &Path<'_>, f: &mut dyn FnMut(&Path<'_>, &mut [T])) {
+        self.input.visit_mut(&path.name("input"), f);
+        self.hidden.visit_mut(&path.name("hidden"), f);
+        self.output.visit_mut(&path.name("output"), f);
+        self.zero_masked();
+    }
+}
