@@ -1,5 +1,6 @@
 //! Property tests of every layer family: one module per family.
 
+mod autoregressive;
 mod coupling;
 mod elementwise;
 mod flow;

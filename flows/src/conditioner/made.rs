@@ -43,7 +43,7 @@ impl Degrees {
     /// The degrees for an event of `event` elements, `context` context values and `hidden` units.
     pub const fn new(event: usize, context: usize, hidden: usize) -> Self {
         let lowest = if context > 0 || event <= 1 { 0 } else { 1 };
-        let highest = if event > 1 { event - 1 } else { 0 };
+        let highest = event.saturating_sub(1);
         let distinct = highest + 1 - lowest;
         Self {
             lowest,
@@ -74,10 +74,11 @@ impl Degrees {
         let big = self.extra * (self.per_degree + 1);
         let rank = if unit < big {
             unit / (self.per_degree + 1)
-        } else if self.per_degree == 0 {
-            self.distinct
         } else {
-            self.extra + (unit - big) / self.per_degree
+            match (unit - big).checked_div(self.per_degree) {
+                Some(rank) => self.extra + rank,
+                None => self.distinct,
+            }
         };
         self.lowest + rank
     }

@@ -104,8 +104,13 @@ pub type InverseMaskedAutoregressive<Tr, Net, const D: usize, const P: usize> =
 
 /// An [affine](Affine) masked autoregressive layer with a [`Made`] of `M + 1` hidden layers of
 /// width `H` (torchflows' `AffineForwardMaskedAutoregressive`, the layer of MAF).
-pub type AffineMaskedAutoregressive<T, const D: usize, const C: usize, const H: usize, const M: usize> =
-    MaskedAutoregressive<Affine, Made<T, D, C, H, M, 2>, D, 2>;
+pub type AffineMaskedAutoregressive<
+    T,
+    const D: usize,
+    const C: usize,
+    const H: usize,
+    const M: usize,
+> = MaskedAutoregressive<Affine, Made<T, D, C, H, M, 2>, D, 2>;
 
 /// The affine inverse masked autoregressive layer (torchflows'
 /// `AffineInverseMaskedAutoregressive`, the layer of IAF): forward `z_i = α_i(z_<i) x_i +

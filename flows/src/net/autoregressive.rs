@@ -64,8 +64,8 @@ where
     }
 }
 
-impl<T: Real, const D: usize, const C: usize, const P: usize, Net> AutoregressiveTransform<T, D, C, P>
-    for FullPass<Net>
+impl<T: Real, const D: usize, const C: usize, const P: usize, Net>
+    AutoregressiveTransform<T, D, C, P> for FullPass<Net>
 where
     Net: ConditionerTransform<T, D, C, P, D>,
 {
@@ -80,7 +80,8 @@ where
 
     fn element(&self, state: &Self::State, i: usize) -> SVector<T, P> {
         let h = self.0.eval(&state.x, &state.context);
-        h.fixed_columns::<1>(i.min(D.saturating_sub(1))).into_owned()
+        h.fixed_columns::<1>(i.min(D.saturating_sub(1)))
+            .into_owned()
     }
 
     fn push(&self, state: &mut Self::State, i: usize, value: T) {

@@ -26,6 +26,26 @@ use crate::{Parameters, Path, Random, Real};
 /// narrower width fails to compile (a post-monomorphization error, on `cargo build`) unless
 /// `NARROW = true`.
 ///
+/// ```compile_fail
+/// use flows::net::{Made, Tanh};
+/// use flows::nalgebra::SVector;
+/// use flows::net::ConditionerTransform;
+///
+/// // torchflows' default width at D = 10: x_5..x_10 would condition nothing.
+/// let made = Made::<f64, 10, 0, 4, 0, 2>::zeros();
+/// let _ = made.eval(&SVector::zeros(), &SVector::zeros());
+/// ```
+///
+/// ```
+/// use flows::net::{ConditionerTransform, Made, Tanh};
+/// use flows::nalgebra::SVector;
+///
+/// let narrow = Made::<f64, 10, 0, 4, 0, 2, Tanh, true>::zeros(); // explicit opt-in
+/// let wide = Made::<f64, 10, 2, 10, 0, 2>::zeros(); // H >= D with a context
+/// let h = wide.eval(&SVector::zeros(), &SVector::zeros());
+/// assert_eq!(h, narrow.eval(&SVector::zeros(), &SVector::zeros()));
+/// ```
+///
 /// Besides the one-pass evaluation it is an [`AutoregressiveTransform`]: the sequential direction
 /// keeps every hidden layer's pre-activations and adds to them as each `x_i` becomes known (one
 /// column of the input weights per step, and in deeper layers only the columns of the units
@@ -140,12 +160,23 @@ impl<
     /// Sets every masked weight to zero.
     fn zero_masked(&mut self) {
         let degrees = Self::DEGREES;
-        for (j, column) in self.input.weight.as_mut_slice().chunks_exact_mut(H).enumerate() {
+        for (j, column) in self
+            .input
+            .weight
+            .as_mut_slice()
+            .chunks_exact_mut(H.max(1))
+            .enumerate()
+        {
             let end = degrees.units_fed_by_input(j);
             column.iter_mut().take(end).for_each(|w| *w = T::zero());
         }
         for layer in &mut self.hidden {
-            for (k, column) in layer.weight.as_mut_slice().chunks_exact_mut(H).enumerate() {
+            for (k, column) in layer
+                .weight
+                .as_mut_slice()
+                .chunks_exact_mut(H.max(1))
+                .enumerate()
+            {
                 let end = degrees.first_unit(degrees.degree(k));
                 column.iter_mut().take(end).for_each(|w| *w = T::zero());
             }
@@ -174,7 +205,10 @@ impl<
         activate(&mut state.first);
         let mut below = &state.first;
         for (layer, current) in self.hidden.iter().zip(state.deeper.iter_mut()) {
-            let units = below.as_slice().iter().zip(layer.weight.as_slice().chunks_exact(H));
+            let units = below
+                .as_slice()
+                .iter()
+                .zip(layer.weight.as_slice().chunks_exact(H.max(1)));
             for (&h, column) in units.take(hi).skip(lo) {
                 axpy_tail(current.as_mut_slice(), column, lo, h);
             }
@@ -202,7 +236,9 @@ impl<
         let () = Self::WIDE_ENOUGH;
         let mut state = MadeState {
             first: self.input.context_weight * context + self.input.bias,
-            deeper: core::array::from_fn(|l| self.hidden.get(l).map_or(SVector::zeros(), |d| d.bias)),
+            deeper: core::array::from_fn(|l| {
+                self.hidden.get(l).map_or(SVector::zeros(), |d| d.bias)
+            }),
         };
         self.finalize(&mut state, 0);
         state
@@ -227,7 +263,7 @@ impl<
     #[inline]
     fn push(&self, state: &mut Self::State, i: usize, value: T) {
         let from = Self::DEGREES.units_fed_by_input(i);
-        if let Some(column) = self.input.weight.as_slice().chunks_exact(H).nth(i) {
+        if let Some(column) = self.input.weight.as_slice().chunks_exact(H.max(1)).nth(i) {
             axpy_tail(state.first.as_mut_slice(), column, from, value);
         }
         self.finalize(state, i + 1);
