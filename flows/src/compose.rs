@@ -8,6 +8,7 @@
 use nalgebra::SVector;
 use rand::Rng;
 
+use crate::gradient::{BijectionGradient, Upstream};
 use crate::{Bijection, Parameters, Path, Random, Real};
 
 impl<T: Real, const D: usize, const C: usize, L: Bijection<T, D, C>, const N: usize>
@@ -48,6 +49,138 @@ impl<T: Real, const D: usize, const C: usize, L: Bijection<T, D, C>, const N: us
     }
 }
 
+/// Reverse mode through `layers` in order (`forward`) or in reverse order (inverse), in one pass:
+/// each layer hands its output to the rest of the chain and back-propagates when the rest returns,
+/// so no layer is evaluated twice. `before` is the log-det of the layers already applied. Returns
+/// the gradient of the chain's input and of the log-det.
+#[allow(clippy::too_many_arguments)]
+fn chain_slice<T: Real, L: BijectionGradient<T, D, C>, const D: usize, const C: usize>(
+    layers: &[L],
+    grads: &mut [L],
+    forward: bool,
+    input: &SVector<T, D>,
+    context: &SVector<T, C>,
+    before: T,
+    upstream: &mut Upstream<'_, T, D>,
+    d_context: &mut SVector<T, C>,
+) -> (SVector<T, D>, T) {
+    let (next, rest, next_grad, rest_grads) = if forward {
+        match (layers.split_first(), grads.split_first_mut()) {
+            (Some((l, r)), Some((g, rg))) => (l, r, g, rg),
+            _ => return upstream(input, before),
+        }
+    } else {
+        match (layers.split_last(), grads.split_last_mut()) {
+            (Some((l, r)), Some((g, rg))) => (l, r, g, rg),
+            _ => return upstream(input, before),
+        }
+    };
+    let mut d_log_det = T::zero();
+    let mut d_rest_context = SVector::<T, C>::zeros();
+    let mut rest_of_chain = |output: &SVector<T, D>, log_det: T| {
+        let (d_output, d_ld) = chain_slice(
+            rest,
+            rest_grads,
+            forward,
+            output,
+            context,
+            before + log_det,
+            upstream,
+            &mut d_rest_context,
+        );
+        d_log_det = d_ld;
+        (d_output, d_ld)
+    };
+    let d_input = if forward {
+        next.forward_with_gradient(input, context, &mut rest_of_chain, next_grad, d_context)
+    } else {
+        next.inverse_with_gradient(input, context, &mut rest_of_chain, next_grad, d_context)
+    };
+    *d_context += d_rest_context;
+    (d_input, d_log_det)
+}
+
+impl<T: Real, const D: usize, const C: usize, L: BijectionGradient<T, D, C>, const N: usize>
+    BijectionGradient<T, D, C> for [L; N]
+{
+    crate::backward_from_with_gradient!(T, D, C);
+
+    fn forward_with_gradient(
+        &self,
+        x: &SVector<T, D>,
+        context: &SVector<T, C>,
+        upstream: &mut Upstream<'_, T, D>,
+        grad: &mut Self,
+        d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D> {
+        chain_slice(self, grad, true, x, context, T::zero(), upstream, d_context).0
+    }
+
+    fn inverse_with_gradient(
+        &self,
+        z: &SVector<T, D>,
+        context: &SVector<T, C>,
+        upstream: &mut Upstream<'_, T, D>,
+        grad: &mut Self,
+        d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D> {
+        chain_slice(
+            self,
+            grad,
+            false,
+            z,
+            context,
+            T::zero(),
+            upstream,
+            d_context,
+        )
+        .0
+    }
+}
+
+/// Reverse mode through the tuple fields listed, in that order, in one pass (the tuple form of
+/// [`chain_slice`]): expands to nested continuations, one per field. Evaluates to the gradient
+/// of the chain's input.
+macro_rules! chain_tuple {
+    ($method:ident, $self:ident, $grad:ident, $context:ident, $d_context:expr, $upstream:ident,
+     $input:expr, $before:expr; $i:tt) => {{
+        let before = $before;
+        $self.$i.$method(
+            $input,
+            $context,
+            &mut |output, log_det| $upstream(output, before + log_det),
+            &mut $grad.$i,
+            $d_context,
+        )
+    }};
+    ($method:ident, $self:ident, $grad:ident, $context:ident, $d_context:expr, $upstream:ident,
+     $input:expr, $before:expr; $i:tt, $($rest:tt),+) => {{
+        let before = $before;
+        let mut d_rest_context = SVector::<T, C>::zeros();
+        let d_input = $self.$i.$method(
+            $input,
+            $context,
+            &mut |output, log_det| {
+                let mut d_log_det = T::zero();
+                let d_output = {
+                    let mut rest_upstream = |z: &SVector<T, D>, ld: T| {
+                        let result = $upstream(z, ld);
+                        d_log_det = result.1;
+                        result
+                    };
+                    chain_tuple!($method, $self, $grad, $context, &mut d_rest_context,
+                        rest_upstream, output, before + log_det; $($rest),+)
+                };
+                (d_output, d_log_det)
+            },
+            &mut $grad.$i,
+            $d_context,
+        );
+        *$d_context += d_rest_context;
+        d_input
+    }};
+}
+
 macro_rules! impl_tuple {
     ($($name:ident $index:tt),+ ; $($rev:tt),+) => {
         impl<T: Real, const D: usize, const C: usize, $($name: Bijection<T, D, C>),+> Bijection<T, D, C>
@@ -81,6 +214,36 @@ macro_rules! impl_tuple {
                 context: &dyn Fn(usize) -> SVector<T, C>,
             ) {
                 $(self.$index.initialize_from_data(batch, context);)+
+            }
+        }
+
+        impl<T: Real, const D: usize, const C: usize, $($name: BijectionGradient<T, D, C>),+>
+            BijectionGradient<T, D, C> for ($($name,)+)
+        {
+            crate::backward_from_with_gradient!(T, D, C);
+
+            fn forward_with_gradient(
+                &self,
+                x: &SVector<T, D>,
+                context: &SVector<T, C>,
+                upstream: &mut Upstream<'_, T, D>,
+                grad: &mut Self,
+                d_context: &mut SVector<T, C>,
+            ) -> SVector<T, D> {
+                chain_tuple!(forward_with_gradient, self, grad, context, d_context, upstream,
+                    x, T::zero(); $($index),+)
+            }
+
+            fn inverse_with_gradient(
+                &self,
+                z: &SVector<T, D>,
+                context: &SVector<T, C>,
+                upstream: &mut Upstream<'_, T, D>,
+                grad: &mut Self,
+                d_context: &mut SVector<T, C>,
+            ) -> SVector<T, D> {
+                chain_tuple!(inverse_with_gradient, self, grad, context, d_context, upstream,
+                    z, T::zero(); $($rev),+)
             }
         }
 
@@ -137,6 +300,61 @@ impl<T: Real, const D: usize, const C: usize, B: Bijection<T, D, C>> Bijection<T
     #[inline]
     fn inverse(&self, z: &SVector<T, D>, context: &SVector<T, C>) -> (SVector<T, D>, T) {
         self.0.forward(z, context)
+    }
+}
+
+impl<T: Real, const D: usize, const C: usize, B: BijectionGradient<T, D, C>>
+    BijectionGradient<T, D, C> for Inverse<B>
+{
+    #[inline]
+    fn backward_forward(
+        &self,
+        x: &SVector<T, D>,
+        context: &SVector<T, C>,
+        d_z: &SVector<T, D>,
+        d_log_det: T,
+        grad: &mut Self,
+        d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D> {
+        self.0
+            .backward_inverse(x, context, d_z, d_log_det, &mut grad.0, d_context)
+    }
+    #[inline]
+    fn backward_inverse(
+        &self,
+        z: &SVector<T, D>,
+        context: &SVector<T, C>,
+        d_x: &SVector<T, D>,
+        d_log_det: T,
+        grad: &mut Self,
+        d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D> {
+        self.0
+            .backward_forward(z, context, d_x, d_log_det, &mut grad.0, d_context)
+    }
+    #[inline]
+    fn forward_with_gradient(
+        &self,
+        x: &SVector<T, D>,
+        context: &SVector<T, C>,
+        upstream: &mut Upstream<'_, T, D>,
+        grad: &mut Self,
+        d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D> {
+        self.0
+            .inverse_with_gradient(x, context, upstream, &mut grad.0, d_context)
+    }
+    #[inline]
+    fn inverse_with_gradient(
+        &self,
+        z: &SVector<T, D>,
+        context: &SVector<T, C>,
+        upstream: &mut Upstream<'_, T, D>,
+        grad: &mut Self,
+        d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D> {
+        self.0
+            .forward_with_gradient(z, context, upstream, &mut grad.0, d_context)
     }
 }
 

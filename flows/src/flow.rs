@@ -5,7 +5,8 @@ use core::marker::PhantomData;
 use nalgebra::SVector;
 use rand::{Rng, SeedableRng, rngs::Xoshiro256PlusPlus};
 
-use crate::distribution::{Distribution, StandardGaussian};
+use crate::distribution::{Distribution, DistributionGradient, StandardGaussian};
+use crate::gradient::{BijectionGradient, Upstream};
 use crate::{Bijection, Parameters, Path, Random, Real};
 
 /// A normalizing flow over `D`-dimensional data with a `C`-dimensional context (0 for none): the
@@ -173,6 +174,17 @@ where
     }
 }
 
+impl<T, const D: usize, const C: usize, B, Base> Random for Flow<T, D, C, B, Base>
+where
+    T: Real,
+    B: Bijection<T, D, C> + Random,
+    Base: Distribution<T, D> + Default,
+{
+    fn random<R: Rng + ?Sized>(rng: &mut R) -> Self {
+        Self::new(B::random(rng), Base::default())
+    }
+}
+
 impl<T: Real, const D: usize, const C: usize, B: Parameters<T>, Base> Parameters<T>
     for Flow<T, D, C, B, Base>
 {
@@ -182,5 +194,126 @@ impl<T: Real, const D: usize, const C: usize, B: Parameters<T>, Base> Parameters
     }
     fn visit_mut(&mut self, path: &Path<'_>, f: &mut dyn FnMut(&Path<'_>, &mut [T])) {
         self.bijection.visit_mut(path, f);
+    }
+}
+
+impl<T, const D: usize, const C: usize, B, Base> BijectionGradient<T, D, C>
+    for Flow<T, D, C, B, Base>
+where
+    T: Real,
+    B: BijectionGradient<T, D, C>,
+{
+    #[inline]
+    fn backward_forward(
+        &self,
+        x: &SVector<T, D>,
+        context: &SVector<T, C>,
+        d_z: &SVector<T, D>,
+        d_log_det: T,
+        grad: &mut Self,
+        d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D> {
+        self.bijection
+            .backward_forward(x, context, d_z, d_log_det, &mut grad.bijection, d_context)
+    }
+    #[inline]
+    fn backward_inverse(
+        &self,
+        z: &SVector<T, D>,
+        context: &SVector<T, C>,
+        d_x: &SVector<T, D>,
+        d_log_det: T,
+        grad: &mut Self,
+        d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D> {
+        self.bijection
+            .backward_inverse(z, context, d_x, d_log_det, &mut grad.bijection, d_context)
+    }
+    #[inline]
+    fn forward_with_gradient(
+        &self,
+        x: &SVector<T, D>,
+        context: &SVector<T, C>,
+        upstream: &mut Upstream<'_, T, D>,
+        grad: &mut Self,
+        d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D> {
+        self.bijection
+            .forward_with_gradient(x, context, upstream, &mut grad.bijection, d_context)
+    }
+    #[inline]
+    fn inverse_with_gradient(
+        &self,
+        z: &SVector<T, D>,
+        context: &SVector<T, C>,
+        upstream: &mut Upstream<'_, T, D>,
+        grad: &mut Self,
+        d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D> {
+        self.bijection
+            .inverse_with_gradient(z, context, upstream, &mut grad.bijection, d_context)
+    }
+}
+
+/// The loss gradients: maximum likelihood (through [`log_prob`](Flow::log_prob_given)) and the
+/// reparameterized sampling path (through [`sample`](Flow::sample_given)).
+impl<T, const D: usize, const C: usize, B, Base> Flow<T, D, C, B, Base>
+where
+    T: Real,
+    B: BijectionGradient<T, D, C>,
+    Base: DistributionGradient<T, D>,
+{
+    /// Adds the gradient of `−weight · log p(x | context)` with respect to the parameters into
+    /// `grad` (a flow of the same type holding partial derivatives) and returns
+    /// `(log p(x | context), ∂/∂x, ∂/∂context)` of that loss.
+    pub fn log_prob_gradient_given(
+        &self,
+        x: &SVector<T, D>,
+        context: &SVector<T, C>,
+        weight: T,
+        grad: &mut Self,
+    ) -> (T, SVector<T, D>, SVector<T, C>) {
+        let mut log_prob = T::zero();
+        let mut d_context = SVector::<T, C>::zeros();
+        let d_x = self.bijection.forward_with_gradient(
+            x,
+            context,
+            &mut |z, log_det| {
+                let (log_base, d_log_base) = self.base.log_prob_with_gradient(z);
+                log_prob = log_base + log_det;
+                (-d_log_base * weight, -weight)
+            },
+            &mut grad.bijection,
+            &mut d_context,
+        );
+        (log_prob, d_x, d_context)
+    }
+
+    /// The reparameterized sample `x = B⁻¹(z | context)` of the base draw `z`, in reverse mode:
+    /// `loss` receives `(x, log q(x | context))` and returns the loss gradient with respect to
+    /// both; their parameter gradient is added into `grad`. Returns the loss gradient with
+    /// respect to `z` and to the context.
+    pub fn sample_gradient_given(
+        &self,
+        z: &SVector<T, D>,
+        context: &SVector<T, C>,
+        loss: &mut Upstream<'_, T, D>,
+        grad: &mut Self,
+    ) -> (SVector<T, D>, SVector<T, C>) {
+        let (log_base, d_log_base) = self.base.log_prob_with_gradient(z);
+        let mut d_log_q = T::zero();
+        let mut d_context = SVector::<T, C>::zeros();
+        let d_z = self.bijection.inverse_with_gradient(
+            z,
+            context,
+            &mut |x, log_det| {
+                let (d_x, d_lq) = loss(x, log_base - log_det);
+                d_log_q = d_lq;
+                (d_x, -d_lq)
+            },
+            &mut grad.bijection,
+            &mut d_context,
+        );
+        (d_z + d_log_base * d_log_q, d_context)
     }
 }

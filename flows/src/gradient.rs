@@ -59,7 +59,25 @@ pub trait ConditionerGradient<
         d_out: &SMatrix<T, P, B>,
         grad: &mut Self,
     ) -> (SVector<T, I>, SVector<T, C>);
+
+    /// Evaluates at `(x, context)`, hands the output to `upstream`, which returns the loss gradient
+    /// with respect to it, then back-propagates as [`backward`](Self::backward) does. Networks
+    /// override it to keep their activations on the stack instead of recomputing them.
+    fn eval_with_gradient(
+        &self,
+        x: &SVector<T, I>,
+        context: &SVector<T, C>,
+        upstream: &mut dyn FnMut(&SMatrix<T, P, B>) -> SMatrix<T, P, B>,
+        grad: &mut Self,
+    ) -> (SVector<T, I>, SVector<T, C>) {
+        let d_out = upstream(&self.eval(x, context));
+        self.backward(x, context, &d_out, grad)
+    }
 }
+
+/// The continuation of a reverse pass: given a layer's output and its log-det, returns the loss
+/// gradient with respect to both. See [`BijectionGradient::forward_with_gradient`].
+pub type Upstream<'a, T, const D: usize> = dyn FnMut(&SVector<T, D>, T) -> (SVector<T, D>, T) + 'a;
 
 /// A bijection with the reverse-mode gradient of both directions.
 pub trait BijectionGradient<T: Real, const D: usize, const C: usize>:
@@ -89,4 +107,73 @@ pub trait BijectionGradient<T: Real, const D: usize, const C: usize>:
         grad: &mut Self,
         d_context: &mut SVector<T, C>,
     ) -> SVector<T, D>;
+
+    /// Forward and reverse mode in one pass: maps `x` forward, hands `(z, log_det)` to `upstream`,
+    /// which returns the loss gradient with respect to them, then back-propagates as
+    /// [`backward_forward`](Self::backward_forward) does and returns the gradient with respect to
+    /// `x`.
+    ///
+    /// Composition passes the rest of the flow as `upstream`, so every layer's intermediate values
+    /// stay on the stack while the later layers run and nothing is computed twice. The default
+    /// recomputes the forward pass inside `backward_forward`.
+    fn forward_with_gradient(
+        &self,
+        x: &SVector<T, D>,
+        context: &SVector<T, C>,
+        upstream: &mut Upstream<'_, T, D>,
+        grad: &mut Self,
+        d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D> {
+        let (z, log_det) = self.forward(x, context);
+        let (d_z, d_log_det) = upstream(&z, log_det);
+        self.backward_forward(x, context, &d_z, d_log_det, grad, d_context)
+    }
+
+    /// [`forward_with_gradient`](Self::forward_with_gradient) through
+    /// [`inverse`](Bijection::inverse): `upstream` receives `(x, log|det dx/dz|)`.
+    fn inverse_with_gradient(
+        &self,
+        z: &SVector<T, D>,
+        context: &SVector<T, C>,
+        upstream: &mut Upstream<'_, T, D>,
+        grad: &mut Self,
+        d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D> {
+        let (x, log_det) = self.inverse(z, context);
+        let (d_x, d_log_det) = upstream(&x, log_det);
+        self.backward_inverse(z, context, &d_x, d_log_det, grad, d_context)
+    }
+}
+
+/// Implements [`BijectionGradient::backward_forward`] and
+/// [`BijectionGradient::backward_inverse`] from the two `*_with_gradient` methods, for layers that
+/// implement those (an upstream that returns the given gradients whatever it receives).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! backward_from_with_gradient {
+    ($t:ty, $d:expr, $c:expr) => {
+        fn backward_forward(
+            &self,
+            x: &$crate::nalgebra::SVector<$t, $d>,
+            context: &$crate::nalgebra::SVector<$t, $c>,
+            d_z: &$crate::nalgebra::SVector<$t, $d>,
+            d_log_det: $t,
+            grad: &mut Self,
+            d_context: &mut $crate::nalgebra::SVector<$t, $c>,
+        ) -> $crate::nalgebra::SVector<$t, $d> {
+            self.forward_with_gradient(x, context, &mut |_, _| (*d_z, d_log_det), grad, d_context)
+        }
+
+        fn backward_inverse(
+            &self,
+            z: &$crate::nalgebra::SVector<$t, $d>,
+            context: &$crate::nalgebra::SVector<$t, $c>,
+            d_x: &$crate::nalgebra::SVector<$t, $d>,
+            d_log_det: $t,
+            grad: &mut Self,
+            d_context: &mut $crate::nalgebra::SVector<$t, $c>,
+        ) -> $crate::nalgebra::SVector<$t, $d> {
+            self.inverse_with_gradient(z, context, &mut |_, _| (*d_x, d_log_det), grad, d_context)
+        }
+    };
 }

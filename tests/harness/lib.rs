@@ -157,3 +157,5 @@ where
         );
     }
 }
+
+pub mod gradient;

@@ -4,3 +4,4 @@ mod autoregressive;
 mod coupling;
 mod elementwise;
 mod flow;
+mod gradients;

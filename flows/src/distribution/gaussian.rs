@@ -3,7 +3,7 @@
 use nalgebra::SVector;
 use rand::Rng;
 
-use super::Distribution;
+use super::{Distribution, DistributionGradient};
 use crate::Real;
 
 /// `N(0, I)`: log-density `−|z|²/2 − (D/2) ln 2π`.
@@ -20,5 +20,12 @@ impl<T: Real, const D: usize> Distribution<T, D> for StandardGaussian {
     #[inline]
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SVector<T, D> {
         SVector::from_fn(|_, _| T::standard_normal(rng))
+    }
+}
+
+impl<T: Real, const D: usize> DistributionGradient<T, D> for StandardGaussian {
+    #[inline]
+    fn log_prob_with_gradient(&self, z: &SVector<T, D>) -> (T, SVector<T, D>) {
+        (Distribution::<T, D>::log_prob(self, z), -z)
     }
 }

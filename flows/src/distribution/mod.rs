@@ -16,3 +16,10 @@ pub trait Distribution<T: Real, const D: usize> {
     /// A draw from `rng`.
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SVector<T, D>;
 }
+
+/// A base distribution whose log-density has a gradient (with respect to the point; base
+/// distributions have no trainable parameters yet).
+pub trait DistributionGradient<T: Real, const D: usize>: Distribution<T, D> {
+    /// `(log p(z), ∇_z log p(z))`.
+    fn log_prob_with_gradient(&self, z: &SVector<T, D>) -> (T, SVector<T, D>);
+}

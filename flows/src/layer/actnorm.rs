@@ -3,6 +3,7 @@
 use nalgebra::SVector;
 use rand::Rng;
 
+use crate::gradient::BijectionGradient;
 use crate::{Bijection, Random, Real, impl_parameters};
 
 /// `z = (x − shift) · exp(−log_scale)` per element (Kingma and Dhariwal 2018), initialized from the
@@ -82,6 +83,47 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
         for x in batch.iter_mut() {
             *x = Bijection::<T, D, C>::forward(self, x, &SVector::zeros()).0;
         }
+    }
+}
+
+impl<T: Real, const D: usize, const C: usize> BijectionGradient<T, D, C> for ActNorm<T, D> {
+    #[inline]
+    fn backward_forward(
+        &self,
+        x: &SVector<T, D>,
+        _context: &SVector<T, C>,
+        d_z: &SVector<T, D>,
+        d_log_det: T,
+        grad: &mut Self,
+        _d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D> {
+        // z = (x − shift) e^{−s}: dz/dx = e^{−s}, dz/dshift = −e^{−s}, dz/ds = −z; log-det −Σ s.
+        let d_x = d_z.zip_map(&self.log_scale, |d, s| d * (-s).exp());
+        for i in 0..D {
+            let z = (x[i] - self.shift[i]) * (-self.log_scale[i]).exp();
+            grad.shift[i] -= d_x[i];
+            grad.log_scale[i] -= d_z[i] * z + d_log_det;
+        }
+        d_x
+    }
+
+    #[inline]
+    fn backward_inverse(
+        &self,
+        z: &SVector<T, D>,
+        _context: &SVector<T, C>,
+        d_x: &SVector<T, D>,
+        d_log_det: T,
+        grad: &mut Self,
+        _d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D> {
+        // x = z e^{s} + shift: dx/dz = e^{s}, dx/dshift = 1, dx/ds = z e^{s}; log-det Σ s.
+        let d_z = d_x.zip_map(&self.log_scale, |d, s| d * s.exp());
+        grad.shift += d_x;
+        for i in 0..D {
+            grad.log_scale[i] += d_z[i] * z[i] + d_log_det;
+        }
+        d_z
     }
 }
 

@@ -1,9 +1,12 @@
 //! Coupling layers.
 
-use nalgebra::SVector;
+use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
 use crate::conditioner::Partition;
+use crate::gradient::{
+    BijectionGradient, ConditionerGradient, Derivatives, TransformerGradient, Upstream,
+};
 use crate::net::ConditionerTransform;
 use crate::transformer::Transformer;
 use crate::{Bijection, Parameters, Path, Random, Real};
@@ -81,6 +84,117 @@ where
     #[inline]
     fn inverse(&self, z: &SVector<T, D>, context: &SVector<T, C>) -> (SVector<T, D>, T) {
         self.couple(z, context, Tr::inverse)
+    }
+}
+
+impl<Tr, Net, const D: usize, const A: usize, const B: usize, const P: usize>
+    Coupling<Tr, Net, D, A, B, P>
+{
+    /// Reverse mode of [`couple`](Self::couple) for the map whose derivatives `derivatives`
+    /// gives, in one pass: the conditioner keeps its activations while `upstream` runs.
+    #[inline]
+    fn couple_with_gradient<T: Real, const C: usize>(
+        &self,
+        input: &SVector<T, D>,
+        context: &SVector<T, C>,
+        derivatives: impl Fn(&Tr, T, &SVector<T, P>) -> Derivatives<T, P>,
+        upstream: &mut Upstream<'_, T, D>,
+        grad: &mut Self,
+        d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D>
+    where
+        Net: ConditionerGradient<T, A, C, P, B>,
+    {
+        let source = self.partition.gather_source(input);
+        let target = self.partition.target();
+        let mut d_input = SVector::<T, D>::zeros();
+        let (d_source, d_ctx) = self.conditioner.eval_with_gradient(
+            &source,
+            context,
+            &mut |h| {
+                let parts: [Derivatives<T, P>; B] = core::array::from_fn(|j| {
+                    derivatives(
+                        &self.transformer,
+                        input[target[j]],
+                        &h.column(j).into_owned(),
+                    )
+                });
+                let mut output = *input;
+                let mut log_det = T::zero();
+                for (part, &t) in parts.iter().zip(target) {
+                    output[t] = part.value;
+                    log_det += part.log_det;
+                }
+                let (d_output, d_log_det) = upstream(&output, log_det);
+                // Source elements pass through; target elements are overwritten below.
+                d_input = d_output;
+                let mut d_h = SMatrix::<T, P, B>::zeros();
+                for (j, (part, &t)) in parts.iter().zip(target).enumerate() {
+                    d_input[t] =
+                        d_output[t] * part.d_value_d_input + d_log_det * part.d_log_det_d_input;
+                    d_h.set_column(
+                        j,
+                        &(part.d_value_d_params * d_output[t]
+                            + part.d_log_det_d_params * d_log_det),
+                    );
+                }
+                d_h
+            },
+            &mut grad.conditioner,
+        );
+        for (&s, d) in self.partition.source().iter().zip(d_source.iter()) {
+            d_input[s] += *d;
+        }
+        *d_context += d_ctx;
+        d_input
+    }
+}
+
+impl<T, Tr, Net, const D: usize, const A: usize, const B: usize, const C: usize, const P: usize>
+    BijectionGradient<T, D, C> for Coupling<Tr, Net, D, A, B, P>
+where
+    T: Real,
+    Tr: TransformerGradient<T, P>,
+    Net: ConditionerGradient<T, A, C, P, B>,
+{
+    crate::backward_from_with_gradient!(T, D, C);
+
+    #[inline]
+    fn forward_with_gradient(
+        &self,
+        x: &SVector<T, D>,
+        context: &SVector<T, C>,
+        upstream: &mut Upstream<'_, T, D>,
+        grad: &mut Self,
+        d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D> {
+        self.couple_with_gradient(
+            x,
+            context,
+            Tr::forward_derivatives,
+            upstream,
+            grad,
+            d_context,
+        )
+    }
+
+    #[inline]
+    fn inverse_with_gradient(
+        &self,
+        z: &SVector<T, D>,
+        context: &SVector<T, C>,
+        upstream: &mut Upstream<'_, T, D>,
+        grad: &mut Self,
+        d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D> {
+        self.couple_with_gradient(
+            z,
+            context,
+            Tr::inverse_derivatives,
+            upstream,
+            grad,
+            d_context,
+        )
     }
 }
 

@@ -4,6 +4,7 @@ use nalgebra::SVector;
 use rand::Rng;
 
 use crate::conditioner::partition::check_indices;
+use crate::gradient::BijectionGradient;
 use crate::{Bijection, Error, Parameters, Path, Random, Real};
 
 /// Reverses the order of the elements: `z[i] = x[D − 1 − i]`. Volume preserving, no parameters,
@@ -74,6 +75,44 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for Permutation
         (SVector::from_fn(|i, _| z[self.inverse[i]]), T::zero())
     }
 }
+
+/// The gradient of a volume-preserving permutation: the upstream gradient of the output,
+/// permuted back; no parameters, no context.
+macro_rules! permutation_gradient {
+    ([$($g:tt)*] $ty:ty) => {
+        impl<T: Real, const D: usize, const C: usize, $($g)*> BijectionGradient<T, D, C> for $ty {
+            #[inline]
+            fn backward_forward(
+                &self,
+                _x: &SVector<T, D>,
+                context: &SVector<T, C>,
+                d_z: &SVector<T, D>,
+                _d_log_det: T,
+                _grad: &mut Self,
+                _d_context: &mut SVector<T, C>,
+            ) -> SVector<T, D> {
+                // z = P x, so dL/dx = Pᵀ dL/dz = P⁻¹ dL/dz: the inverse map.
+                Bijection::<T, D, C>::inverse(self, d_z, context).0
+            }
+
+            #[inline]
+            fn backward_inverse(
+                &self,
+                _z: &SVector<T, D>,
+                context: &SVector<T, C>,
+                d_x: &SVector<T, D>,
+                _d_log_det: T,
+                _grad: &mut Self,
+                _d_context: &mut SVector<T, C>,
+            ) -> SVector<T, D> {
+                Bijection::<T, D, C>::forward(self, d_x, context).0
+            }
+        }
+    };
+}
+
+permutation_gradient!([] ReversePermutation);
+permutation_gradient!([] Permutation<D>);
 
 /// Parameter-free layers: no tensors to visit, initialization ignores the generator.
 macro_rules! parameter_free {

@@ -6,6 +6,8 @@ use crate::Real;
 pub trait Activation: Copy + Default + core::fmt::Debug {
     /// The activation of `x`.
     fn apply<T: Real>(x: T) -> T;
+    /// The derivative at `x`, given also `y = apply(x)`.
+    fn derivative<T: Real>(x: T, y: T) -> T;
 }
 
 /// The hyperbolic tangent (the default, as in torchflows' `FeedForward` and `MADE`).
@@ -17,6 +19,10 @@ impl Activation for Tanh {
     fn apply<T: Real>(x: T) -> T {
         x.tanh()
     }
+    #[inline]
+    fn derivative<T: Real>(_x: T, y: T) -> T {
+        T::one() - y * y
+    }
 }
 
 /// The rectified linear unit, `max(x, 0)` (NaN stays NaN).
@@ -27,5 +33,9 @@ impl Activation for Relu {
     #[inline]
     fn apply<T: Real>(x: T) -> T {
         if x < T::zero() { T::zero() } else { x }
+    }
+    #[inline]
+    fn derivative<T: Real>(x: T, _y: T) -> T {
+        if x > T::zero() { T::one() } else { T::zero() }
     }
 }

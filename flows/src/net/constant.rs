@@ -4,6 +4,7 @@ use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
 use super::ConditionerTransform;
+use crate::gradient::ConditionerGradient;
 use crate::{Random, Real, impl_parameters};
 
 /// Learned parameters that depend on neither the inputs nor the context (torchflows'
@@ -20,6 +21,22 @@ impl<T: Real, const I: usize, const C: usize, const P: usize, const B: usize>
     #[inline]
     fn eval(&self, _x: &SVector<T, I>, _context: &SVector<T, C>) -> SMatrix<T, P, B> {
         self.value
+    }
+}
+
+impl<T: Real, const I: usize, const C: usize, const P: usize, const B: usize>
+    ConditionerGradient<T, I, C, P, B> for Constant<T, P, B>
+{
+    #[inline]
+    fn backward(
+        &self,
+        _x: &SVector<T, I>,
+        _context: &SVector<T, C>,
+        d_out: &SMatrix<T, P, B>,
+        grad: &mut Self,
+    ) -> (SVector<T, I>, SVector<T, C>) {
+        grad.value += d_out;
+        (SVector::zeros(), SVector::zeros())
     }
 }
 

@@ -3,6 +3,7 @@
 use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
+use super::Activation;
 use crate::{Random, Real, impl_parameters};
 
 /// Draws every entry uniform on `±1/sqrt(fan_in)` (PyTorch's `nn.Linear` default).
@@ -36,6 +37,20 @@ impl<T: Real, const O: usize, const I: usize> Dense<T, O, I> {
     #[inline]
     pub fn apply(&self, x: &SVector<T, I>) -> SVector<T, O> {
         self.weight * x + self.bias
+    }
+
+    /// Reverse mode at input `x`: adds the parameter gradient for the output gradient `d_out`
+    /// into `grad` and returns the input gradient `Wᵀ d_out`.
+    #[inline]
+    pub fn backward(
+        &self,
+        x: &SVector<T, I>,
+        d_out: &SVector<T, O>,
+        grad: &mut Self,
+    ) -> SVector<T, I> {
+        grad.weight.ger(T::one(), d_out, x, T::one());
+        grad.bias += d_out;
+        self.weight.tr_mul(d_out)
     }
 }
 
@@ -80,6 +95,22 @@ impl<T: Real, const O: usize, const I: usize, const C: usize> InputDense<T, O, I
     pub fn apply(&self, x: &SVector<T, I>, context: &SVector<T, C>) -> SVector<T, O> {
         self.weight * x + self.context_weight * context + self.bias
     }
+
+    /// Reverse mode at `(x, context)`: adds the parameter gradient for the output gradient
+    /// `d_out` into `grad` and returns the gradients of the inputs and of the context.
+    #[inline]
+    pub fn backward(
+        &self,
+        x: &SVector<T, I>,
+        context: &SVector<T, C>,
+        d_out: &SVector<T, O>,
+        grad: &mut Self,
+    ) -> (SVector<T, I>, SVector<T, C>) {
+        grad.weight.ger(T::one(), d_out, x, T::one());
+        grad.context_weight.ger(T::one(), d_out, context, T::one());
+        grad.bias += d_out;
+        (self.weight.tr_mul(d_out), self.context_weight.tr_mul(d_out))
+    }
 }
 
 impl<T: Real, const O: usize, const I: usize, const C: usize> Random for InputDense<T, O, I, C> {
@@ -109,4 +140,38 @@ pub(crate) fn apply_blocks<T: Real, const P: usize, const H: usize, const B: usi
         out.set_column(j, &block.apply(h));
     }
     out
+}
+
+/// Reverse mode of [`apply_blocks`] at `h`: adds each block's parameter gradient for its column of
+/// `d_out` into `grads` and returns the gradient with respect to `h`.
+#[inline]
+pub(crate) fn backward_blocks<T: Real, const P: usize, const H: usize, const B: usize>(
+    blocks: &[Dense<T, P, H>; B],
+    h: &SVector<T, H>,
+    d_out: &SMatrix<T, P, B>,
+    grads: &mut [Dense<T, P, H>; B],
+) -> SVector<T, H> {
+    let mut d_h = SVector::<T, H>::zeros();
+    for (j, (block, grad)) in blocks.iter().zip(grads.iter_mut()).enumerate() {
+        let d_col = d_out.column(j).into_owned();
+        d_h += block.backward(h, &d_col, grad);
+    }
+    d_h
+}
+
+/// Applies the activation: `(pre-activation, activation)`.
+#[inline]
+pub(crate) fn activate<T: Real, A: Activation, const H: usize>(
+    pre: SVector<T, H>,
+) -> (SVector<T, H>, SVector<T, H>) {
+    (pre, pre.map(A::apply))
+}
+
+/// Reverse mode of the activation: the gradient of its input from that of its output.
+#[inline]
+pub(crate) fn activation_backward<T: Real, A: Activation, const H: usize>(
+    (pre, post): &(SVector<T, H>, SVector<T, H>),
+    d_post: &SVector<T, H>,
+) -> SVector<T, H> {
+    SVector::from_fn(|i, _| d_post[i] * A::derivative(pre[i], post[i]))
 }

@@ -5,8 +5,9 @@ use core::marker::PhantomData;
 use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
-use super::dense::apply_blocks;
+use super::dense::{activate, activation_backward, apply_blocks, backward_blocks};
 use super::{Activation, ConditionerTransform, Dense, InputDense, Tanh};
+use crate::gradient::ConditionerGradient;
 use crate::{Random, Real, impl_parameters};
 
 /// A multilayer perceptron: an input layer to `H` hidden units, `M` more hidden layers of width
@@ -55,6 +56,59 @@ where
             h = layer.apply(&h).map(Act::apply);
         }
         apply_blocks(&self.output, &h)
+    }
+}
+
+impl<
+    T,
+    const I: usize,
+    const C: usize,
+    const H: usize,
+    const M: usize,
+    const P: usize,
+    const B: usize,
+    Act,
+> ConditionerGradient<T, I, C, P, B> for FeedForward<T, I, C, H, M, P, B, Act>
+where
+    T: Real,
+    Act: Activation,
+{
+    #[inline]
+    fn backward(
+        &self,
+        x: &SVector<T, I>,
+        context: &SVector<T, C>,
+        d_out: &SMatrix<T, P, B>,
+        grad: &mut Self,
+    ) -> (SVector<T, I>, SVector<T, C>) {
+        self.eval_with_gradient(x, context, &mut |_| *d_out, grad)
+    }
+
+    /// Keeps every layer's pre-activation and activation on the stack between the passes.
+    #[inline]
+    fn eval_with_gradient(
+        &self,
+        x: &SVector<T, I>,
+        context: &SVector<T, C>,
+        upstream: &mut dyn FnMut(&SMatrix<T, P, B>) -> SMatrix<T, P, B>,
+        grad: &mut Self,
+    ) -> (SVector<T, I>, SVector<T, C>) {
+        let first = activate::<T, Act, H>(self.input.apply(x, context));
+        let mut layers = [first; M];
+        let mut h = first.1;
+        for (layer, slot) in self.hidden.iter().zip(layers.iter_mut()) {
+            *slot = activate::<T, Act, H>(layer.apply(&h));
+            h = slot.1;
+        }
+        let d_out = upstream(&apply_blocks(&self.output, &h));
+        let mut d_h = backward_blocks(&self.output, &h, &d_out, &mut grad.output);
+        for k in (0..M).rev() {
+            let d_pre = activation_backward::<T, Act, H>(&layers[k], &d_h);
+            let below = if k == 0 { &first.1 } else { &layers[k - 1].1 };
+            d_h = self.hidden[k].backward(below, &d_pre, &mut grad.hidden[k]);
+        }
+        let d_pre = activation_backward::<T, Act, H>(&first, &d_h);
+        self.input.backward(x, context, &d_pre, &mut grad.input)
     }
 }
 

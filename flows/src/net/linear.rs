@@ -4,6 +4,7 @@ use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
 use super::{ConditionerTransform, InputDense};
+use crate::gradient::ConditionerGradient;
 use crate::{Random, Real, impl_parameters};
 
 /// One affine map from inputs and context to the `P` parameters of each of `B` elements
@@ -25,6 +26,28 @@ impl<T: Real, const I: usize, const C: usize, const P: usize, const B: usize>
             out.set_column(j, &block.apply(x, context));
         }
         out
+    }
+}
+
+impl<T: Real, const I: usize, const C: usize, const P: usize, const B: usize>
+    ConditionerGradient<T, I, C, P, B> for Linear<T, I, C, P, B>
+{
+    #[inline]
+    fn backward(
+        &self,
+        x: &SVector<T, I>,
+        context: &SVector<T, C>,
+        d_out: &SMatrix<T, P, B>,
+        grad: &mut Self,
+    ) -> (SVector<T, I>, SVector<T, C>) {
+        let mut d_x = SVector::<T, I>::zeros();
+        let mut d_context = SVector::<T, C>::zeros();
+        for (j, (block, g)) in self.blocks.iter().zip(grad.blocks.iter_mut()).enumerate() {
+            let (dx, dc) = block.backward(x, context, &d_out.column(j).into_owned(), g);
+            d_x += dx;
+            d_context += dc;
+        }
+        (d_x, d_context)
     }
 }
 
