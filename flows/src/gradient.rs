@@ -32,6 +32,37 @@ pub struct Derivatives<T: Real, const P: usize> {
     pub d_log_det_d_params: SVector<T, P>,
 }
 
+impl<T: Real, const P: usize> Derivatives<T, P> {
+    /// The identity map at `x`: value `x`, log-derivative 0, `d value / d input = 1`.
+    pub fn identity(x: T) -> Self {
+        Self {
+            value: x,
+            log_det: T::zero(),
+            d_value_d_input: T::one(),
+            d_log_det_d_input: T::zero(),
+            d_value_d_params: SVector::zeros(),
+            d_log_det_d_params: SVector::zeros(),
+        }
+    }
+
+    /// The derivatives of the inverse map at `y = f(x)`, from those of the forward map `f` at `x`
+    /// (the implicit function theorem): the inverse's value is `x`, its log-derivative is
+    /// `−log f'(x)`, `dx/dy = 1/f'`, `dx/dh = −(df/dh)/f'`, and the log-derivative's partials
+    /// follow by the chain rule.
+    pub fn inverted(&self, x: T) -> Self {
+        let slope = self.d_value_d_input;
+        let dx_dh = -self.d_value_d_params / slope;
+        Self {
+            value: x,
+            log_det: -self.log_det,
+            d_value_d_input: T::one() / slope,
+            d_log_det_d_input: -self.d_log_det_d_input / slope,
+            d_value_d_params: dx_dh,
+            d_log_det_d_params: -(self.d_log_det_d_params + dx_dh * self.d_log_det_d_input),
+        }
+    }
+}
+
 /// A transformer with the derivatives of both directions.
 pub trait TransformerGradient<T: Real, const P: usize>: Transformer<T, P> {
     /// [`Transformer::forward`] at `x` with its partial derivatives.

@@ -9,13 +9,18 @@
 //! | [`Affine`] | 2 | identity |
 //! | [`Shift`] | 1 | identity |
 //! | [`Scale`] | 1 | identity |
+//! | [`RationalQuadratic<K>`] | `3K − 1` | identity |
 //! | [`Inverted<Tr>`] | as `Tr` | as `Tr` |
 
 mod affine;
 mod inverted;
+mod knots;
+mod rational_quadratic;
 
 pub use affine::{Affine, Scale, Shift};
 pub use inverted::{InverseAffine, Inverted};
+pub use knots::Parameterization;
+pub use rational_quadratic::{DEFAULT_BOUND, RationalQuadratic};
 
 use nalgebra::SVector;
 
