@@ -5,3 +5,4 @@ mod coupling;
 mod elementwise;
 mod flow;
 mod gradients;
+mod splines;

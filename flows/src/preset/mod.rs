@@ -29,11 +29,13 @@
 //! | `layers` | number of `[permutation, base layer, ActNorm]` blocks | 4 |
 //! | `hidden` | hidden width of each conditioner | 64 |
 //! | `hidden_layers` | hidden layers of each conditioner | 2 |
+//! | `bins` | bins of each spline (spline presets only; others ignore it) | 8 |
 //!
 //! torchflows' defaults (`layers = 2`, a hidden width of `max(4, 5 log10 n)`: 5 at `D = 10`) fit
 //! two moons barely better than a Gaussian; ours are those of zuko, which fit it well.
 
 mod coupling;
+mod spline;
 
 pub use coupling::{CouplingBlock, CouplingFlow, CouplingLayers};
 
@@ -48,6 +50,8 @@ pub struct Options {
     pub hidden: usize,
     /// Hidden layers of each conditioner (at least 1).
     pub hidden_layers: usize,
+    /// Bins of each spline (spline presets only).
+    pub bins: usize,
 }
 
 impl Options {
@@ -57,5 +61,6 @@ impl Options {
         layers: 4,
         hidden: 64,
         hidden_layers: 2,
+        bins: 8,
     };
 }

@@ -64,8 +64,32 @@ impl<const K: usize> RationalQuadratic<K> {
         }
     }
 
+    /// Knot `i` (`0 ..= K`) of the spline under raw parameters `h`: `(x_i, y_i, derivative)`;
+    /// `None` past the last knot. For plots and tests; evaluation does not go through it.
+    pub fn knot<T: Real, const P: usize>(&self, h: &SVector<T, P>, i: usize) -> Option<(T, T, T)> {
+        if i > K {
+            return None;
+        }
+        let spline = Spline::new(self, h);
+        let b = spline.bound;
+        if i == K {
+            return Some((b, b, spline.scheme.boundary_derivative));
+        }
+        // The left knot of bin i.
+        let (mut cx, mut cy) = (T::zero(), T::zero());
+        for (&px, &py) in spline.px.iter().zip(&spline.py).take(i) {
+            cx += spline.fraction(px);
+            cy += spline.fraction(py);
+        }
+        let bin = spline.locate(h, (b + b) * cx - b, false);
+        Some(((b + b) * cx - b, (b + b) * cy - b, bin.d0))
+    }
+
     /// Compile-time check of the parameter count.
-    const CHECK: () = assert!(K >= 1 && K < 1000, "RationalQuadratic needs 1 <= K < 1000 bins");
+    const CHECK: () = assert!(
+        K >= 1 && K < 1000,
+        "RationalQuadratic needs 1 <= K < 1000 bins"
+    );
 
     fn check<const P: usize>() {
         const {
@@ -245,7 +269,8 @@ fn eval<T: Real>(bin: &Bin<T>, xi: T) -> (T, T) {
     (y, log_det)
 }
 
-/// The relative position in `bin` whose image is `y`: the stable root of the quadratic.
+/// The relative position in `bin` whose image is `y`: the root of the quadratic
+/// `a ξ² + b ξ + c = 0` in `[0, 1]`, in the form without cancellation.
 #[inline]
 fn solve<T: Real>(bin: &Bin<T>, y: T) -> T {
     let two = T::lit(2.0);
@@ -256,8 +281,18 @@ fn solve<T: Real>(bin: &Bin<T>, y: T) -> T {
     let b = bin.height * bin.d0 - dy * g;
     let c = -s * dy;
     let disc = b * b - T::lit(4.0) * a * c;
-    let disc = if disc < T::zero() { T::zero() } else { disc };
-    clamp_unit(two * c / (-b - disc.sqrt()))
+    let root = if disc < T::zero() {
+        T::zero()
+    } else {
+        disc.sqrt()
+    };
+    // The same root either way; each form avoids the cancellation of the other (a > 0 when b < 0).
+    let xi = if b < T::zero() {
+        (root - b) / (two * a)
+    } else {
+        two * c / (-b - root)
+    };
+    clamp_unit(xi)
 }
 
 impl<T: Real, const K: usize, const P: usize> Transformer<T, P> for RationalQuadratic<K> {
@@ -296,7 +331,12 @@ struct Local<T> {
 
 impl<T: Real, const K: usize> Spline<T, K> {
     /// Chains partial derivatives with respect to `bin`'s quantities to the raw parameters.
-    fn to_raw<const P: usize>(&self, h: &SVector<T, P>, bin: &Bin<T>, g: &Local<T>) -> SVector<T, P> {
+    fn to_raw<const P: usize>(
+        &self,
+        h: &SVector<T, P>,
+        bin: &Bin<T>,
+        g: &Local<T>,
+    ) -> SVector<T, P> {
         let two_b = self.bound + self.bound;
         let spread = T::one() - T::lit(K as f64) * self.scheme.min_bin;
         let mut gx = [T::zero(); K];

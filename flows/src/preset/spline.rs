@@ -1,0 +1,39 @@
+//! Spline and sigmoidal coupling presets: their transformer's parameter count follows the `bins`
+//! option.
+
+/// Expands a coupling preset whose transformer is `$tr<bins>` with `$per_bin * bins $extra`
+/// parameters per element.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __binned_coupling_preset {
+    ([$($tr:tt)*], $per_bin:literal, [$($extra:tt)*]; $t:ty, $d:expr $(, $key:ident = $value:expr)* $(,)?) => {
+        $crate::__coupling_preset!(
+            $($tr)*<{ $crate::preset::Options { $($key: $value,)* ..$crate::preset::Options::DEFAULT }.bins }>,
+            $per_bin * $crate::preset::Options { $($key: $value,)* ..$crate::preset::Options::DEFAULT }.bins
+                $($extra)*;
+            $t, $d $(, $key = $value)*
+        )
+    };
+}
+
+/// Neural spline flow (Durkan et al. 2019): half-split couplings with the
+/// [rational-quadratic spline](crate::transformer::RationalQuadratic) (`bins` bins, 8 by default,
+/// on `[-5, 5]`). `CouplingRQNSF!(scalar, event size, options...)`; see the
+/// [module docs](crate::preset).
+///
+/// ```
+/// use flows::CouplingRQNSF;
+/// use rand::{SeedableRng, rngs::Xoshiro256PlusPlus};
+///
+/// type Spline = CouplingRQNSF!(f64, 3, layers = 2, hidden = 16, bins = 6);
+/// let flow = Spline::seeded(0);
+/// let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+/// let (x, log_p) = flow.sample_with_log_prob(&mut rng);
+/// assert!((flow.log_prob(&x) - log_p).abs() < 1e-10);
+/// ```
+#[macro_export]
+macro_rules! CouplingRQNSF {
+    ($($args:tt)*) => {
+        $crate::__binned_coupling_preset!([$crate::transformer::RationalQuadratic], 3, [- 1]; $($args)*)
+    };
+}
