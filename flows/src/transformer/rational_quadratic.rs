@@ -373,9 +373,12 @@ impl<T: Real, const K: usize> Spline<T, K> {
     }
 }
 
-/// `eval` with its partial derivatives, as `(value, log_det)` pairs of [`Local`] plus the
-/// derivatives with respect to the input.
-fn eval_partials<T: Real>(bin: &Bin<T>, xi: T) -> ((T, T), (T, T), Local<T>, Local<T>) {
+/// `eval` with its partial derivatives: `((value, log_det), their derivatives with respect to the
+/// input, those of the value and of the log-det with respect to the bin's quantities)`.
+type Partials<T> = ((T, T), (T, T), Local<T>, Local<T>);
+
+/// `eval` with its partial derivatives; see [`Partials`].
+fn eval_partials<T: Real>(bin: &Bin<T>, xi: T) -> Partials<T> {
     let two = T::lit(2.0);
     let one = T::one();
     let (w, hb, d0, d1) = (bin.width, bin.height, bin.d0, bin.d1);
