@@ -1,5 +1,32 @@
-//! Procedural macros of the `flows` crate.
+//! Procedural macros of the `flows` crate: [`flow!`] and [`#[derive(Bijection)]`](Bijection).
 //!
 //! The crate is laid out as the best derive crates are: input is parsed into a small IR, the IR is
 //! validated with every error accumulated and spanned, and only a valid IR is turned into code.
-//! The `flow!` macro and `#[derive(Bijection)]` grow here.
+//! After a mistake the macro still emits the declared type (a stub without layers), so one
+//! mistake gives one error. Use the macros through the `flows` crate, which re-exports them.
+
+mod derive;
+mod errors;
+mod flow;
+mod suggest;
+
+use proc_macro::TokenStream;
+
+/// Declares flow types with static shapes.
+///
+/// See the `flows` crate's documentation of `flow!` for the syntax reference.
+#[proc_macro]
+pub fn flow(input: TokenStream) -> TokenStream {
+    flow::expand(input.into()).into()
+}
+
+/// Composes the fields of a struct, in order, into one bijection.
+///
+/// See the `flows` crate's documentation of `Bijection` for the attribute.
+#[proc_macro_derive(Bijection, attributes(bijection))]
+pub fn derive_bijection(input: TokenStream) -> TokenStream {
+    match syn::parse(input) {
+        Ok(input) => derive::expand(input).into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}

@@ -25,6 +25,8 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
 
+extern crate self as flows;
+
 mod bijection;
 mod compose;
 pub mod conditioner;
@@ -45,6 +47,8 @@ pub use error::Error;
 pub use flow::Flow;
 pub use params::{Parameters, Path, Random, Segment};
 pub use scalar::Real;
+
+pub use flows_macros::{Bijection, flow};
 
 pub use nalgebra;
 pub use rand;

@@ -1,0 +1,252 @@
+//! `#[derive(Bijection)]`: a struct of bijections composed in field order.
+
+mod attr;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Fields, Index, Member};
+
+use attr::Sizes;
+
+/// Expands the derive: the impls of `Bijection`, `Parameters`, `Random` and (when every field has
+/// one) `BijectionGradient`, plus a check per field spanned at its type; or one spanned error.
+pub fn expand(input: DeriveInput) -> TokenStream {
+    match try_expand(&input) {
+        Ok(tokens) => tokens,
+        Err(error) => error.to_compile_error(),
+    }
+}
+
+fn try_expand(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let fields = match &input.data {
+        Data::Struct(s) => &s.fields,
+        Data::Enum(e) => {
+            return Err(syn::Error::new(
+                e.enum_token.span,
+                "`#[derive(Bijection)]` needs a struct: it composes the fields in order, and an \
+                 enum has no fixed sequence of layers",
+            ));
+        }
+        Data::Union(u) => {
+            return Err(syn::Error::new(
+                u.union_token.span,
+                "`#[derive(Bijection)]` needs a struct: it composes the fields in order, and a \
+                 union holds only one of them",
+            ));
+        }
+    };
+    let attr = input
+        .attrs
+        .iter()
+        .find(|a| a.path().is_ident("bijection"))
+        .ok_or_else(|| {
+            syn::Error::new(
+                input.ident.span(),
+                "`#[derive(Bijection)]` needs the scalar type and the event size: add \
+                 `#[bijection(f32, [4])]` (and `context = N` for a conditional bijection)",
+            )
+        })?;
+    let sizes: Sizes = attr.parse_args()?;
+    let members: Vec<Member> = match fields {
+        Fields::Named(named) => named
+            .named
+            .iter()
+            .map(|f| Member::Named(f.ident.clone().expect("named field")))
+            .collect(),
+        Fields::Unnamed(unnamed) => (0..unnamed.unnamed.len())
+            .map(|i| Member::Unnamed(Index::from(i)))
+            .collect(),
+        Fields::Unit => Vec::new(),
+    };
+    let types: Vec<&syn::Type> = fields.iter().map(|f| &f.ty).collect();
+    Ok(generate(input, &sizes, &members, &types))
+}
+
+/// A const generic argument: literals and paths as they are, anything else in braces.
+fn const_arg(expr: &syn::Expr) -> TokenStream {
+    match expr {
+        syn::Expr::Lit(_) | syn::Expr::Path(_) => quote!(#expr),
+        _ => quote!({ #expr }),
+    }
+}
+
+fn generate(
+    input: &DeriveInput,
+    sizes: &Sizes,
+    members: &[Member],
+    types: &[&syn::Type],
+) -> TokenStream {
+    let name = &input.ident;
+    let (impl_generics, type_generics, where_clause) = input.generics.split_for_impl();
+    let t = &sizes.scalar;
+    let d = const_arg(&sizes.event);
+    let c = sizes.context.as_ref().map_or(quote!(0), const_arg);
+    let bijection = quote!(::flows::Bijection<#t, #d, #c>);
+    let gradient = quote!(::flows::gradient::BijectionGradient<#t, #d, #c>);
+    let vector = quote!(::flows::nalgebra::SVector<#t, #d>);
+    let context = quote!(::flows::nalgebra::SVector<#t, #c>);
+    let predicates = where_clause.map(|w| &w.predicates);
+    let bounded = |bound: &TokenStream| quote!(where #predicates #(for<'__a> #types: #bound,)*);
+    let where_bijection = bounded(&bijection);
+    let where_parameters = bounded(&quote!(::flows::Parameters<#t>));
+    let where_random = bounded(&quote!(::flows::Random));
+    let where_gradient = bounded(&gradient);
+
+    // One check per field, spanned at its type, so that a field that is not a bijection of these
+    // sizes is underlined (the impls above only assume it, so nothing else reports it).
+    let checks = types
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> __field_is_a_bijection::<#ty>();));
+    let check = quote! {
+        const _: () = {
+            fn __field_is_a_bijection<B: ?Sized + #bijection>() {}
+            #[allow(dead_code)]
+            fn __check #impl_generics () #where_clause {
+                #(#checks)*
+            }
+        };
+    };
+
+    let forward = members.iter().map(|m| {
+        quote! {
+            let (x, ld) = ::flows::Bijection::<#t, #d, #c>::forward(&self.#m, &x, context);
+            log_det += ld;
+        }
+    });
+    let inverse = members.iter().rev().map(|m| {
+        quote! {
+            let (x, ld) = ::flows::Bijection::<#t, #d, #c>::inverse(&self.#m, &x, context);
+            log_det += ld;
+        }
+    });
+    let names: Vec<String> = members
+        .iter()
+        .map(|m| match m {
+            Member::Named(i) => i.to_string(),
+            Member::Unnamed(i) => i.index.to_string(),
+        })
+        .collect();
+    let inputs: Vec<_> = (0..members.len())
+        .map(|i| format_ident!("__input_{}", i, span = Span::call_site()))
+        .collect();
+    let path = quote!(::flows::Bijection::<#t, #d, #c>);
+    let forward_inputs = gradient_inputs(members, &inputs, quote!(forward), &path);
+    let backward_forward = members.iter().zip(&inputs).rev().map(|(m, x)| {
+        quote! {
+            let d = ::flows::gradient::BijectionGradient::<#t, #d, #c>::backward_forward(
+                &self.#m, &#x, context, &d, d_log_det, &mut grad.#m, d_context,
+            );
+        }
+    });
+    let reversed: Vec<Member> = members.iter().rev().cloned().collect();
+    let inverse_inputs = gradient_inputs(&reversed, &inputs, quote!(inverse), &path);
+    let backward_inverse = reversed.iter().zip(&inputs).rev().map(|(m, z)| {
+        quote! {
+            let d = ::flows::gradient::BijectionGradient::<#t, #d, #c>::backward_inverse(
+                &self.#m, &#z, context, &d, d_log_det, &mut grad.#m, d_context,
+            );
+        }
+    });
+    let randoms = members
+        .iter()
+        .map(|m| quote!(#m: ::flows::Random::random(rng)));
+
+    quote! {
+        #check
+
+        impl #impl_generics #bijection for #name #type_generics #where_bijection {
+            #[inline]
+            fn forward(&self, x: &#vector, context: &#context) -> (#vector, #t) {
+                let x = *x;
+                let mut log_det = <#t as ::flows::Real>::lit(0.0);
+                #(#forward)*
+                (x, log_det)
+            }
+            #[inline]
+            fn inverse(&self, z: &#vector, context: &#context) -> (#vector, #t) {
+                let x = *z;
+                let mut log_det = <#t as ::flows::Real>::lit(0.0);
+                #(#inverse)*
+                (x, log_det)
+            }
+            fn initialize_from_data(
+                &mut self,
+                batch: &mut [#vector],
+                context: &dyn Fn(usize) -> #context,
+            ) {
+                #(::flows::Bijection::<#t, #d, #c>::initialize_from_data(&mut self.#members, batch, context);)*
+            }
+        }
+
+        impl #impl_generics ::flows::Parameters<#t> for #name #type_generics #where_parameters {
+            const COUNT: usize = 0 #(+ <#types as ::flows::Parameters<#t>>::COUNT)*;
+            fn visit(&self, path: &::flows::Path<'_>, f: &mut dyn FnMut(&::flows::Path<'_>, &[#t])) {
+                #(::flows::Parameters::<#t>::visit(&self.#members, &path.name(#names), f);)*
+            }
+            fn visit_mut(
+                &mut self,
+                path: &::flows::Path<'_>,
+                f: &mut dyn FnMut(&::flows::Path<'_>, &mut [#t]),
+            ) {
+                #(::flows::Parameters::<#t>::visit_mut(&mut self.#members, &path.name(#names), f);)*
+            }
+        }
+
+        impl #impl_generics ::flows::Random for #name #type_generics #where_random {
+            fn random<R: ::flows::rand::Rng + ?Sized>(rng: &mut R) -> Self {
+                Self { #(#randoms,)* }
+            }
+        }
+
+        impl #impl_generics #gradient for #name #type_generics #where_gradient {
+            fn backward_forward(
+                &self,
+                x: &#vector,
+                context: &#context,
+                d_z: &#vector,
+                d_log_det: #t,
+                grad: &mut Self,
+                d_context: &mut #context,
+            ) -> #vector {
+                let x = *x;
+                #forward_inputs
+                let d = *d_z;
+                #(#backward_forward)*
+                d
+            }
+            fn backward_inverse(
+                &self,
+                z: &#vector,
+                context: &#context,
+                d_x: &#vector,
+                d_log_det: #t,
+                grad: &mut Self,
+                d_context: &mut #context,
+            ) -> #vector {
+                let x = *z;
+                #inverse_inputs
+                let d = *d_x;
+                #(#backward_inverse)*
+                d
+            }
+        }
+    }
+}
+
+/// Binds `inputs[i]` to the input of the `i`-th of `members` when they are applied in order in
+/// direction `direction`, starting from `x`.
+fn gradient_inputs(
+    members: &[Member],
+    inputs: &[syn::Ident],
+    direction: TokenStream,
+    path: &TokenStream,
+) -> TokenStream {
+    let steps = members.iter().zip(inputs).map(|(m, input)| {
+        quote! {
+            let #input = x;
+            let x = #path::#direction(&self.#m, &#input, context).0;
+        }
+    });
+    quote!(#(#steps)* let _ = x;)
+}

@@ -1,0 +1,300 @@
+//! Code generation from a checked [`Plan`]: the layer types (tuples for sequences, arrays for
+//! repeated blocks, library layers with every size filled in), their initialization, and the
+//! named newtype with its impls. Nothing here checks anything.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+
+use super::doc;
+use super::ir::{Activation, Flow, NetKind, TransformerKind};
+use super::validate::{CouplingPlan, Plan, Step};
+
+/// The most layers one tuple holds (the library composes tuples up to this size).
+const TUPLE_MAX: usize = 12;
+
+/// The flow type for `flow` with the layers of `plan`, or a stub without layers when `plan` is
+/// `None` (after an error), so that code using the type does not report errors of its own.
+pub fn flow(flow: &Flow, plan: Option<&Plan>, event: usize) -> TokenStream {
+    let scalar = &flow.scalar;
+    let scalar = if scalar == "f32" || scalar == "f64" {
+        quote!(#scalar)
+    } else {
+        quote!(f64)
+    };
+    let g = Gen {
+        scalar: scalar.clone(),
+        event,
+        context: flow.context.value,
+    };
+    let empty = Vec::new();
+    let steps = plan.map_or(&empty, |p| &p.steps);
+    let layers = g.sequence_type(steps);
+    let init = g.sequence_init(steps).unwrap_or_else(random);
+    let docs = plan.map(|p| doc::table(p, &flow.scalar.to_string()));
+    let attrs = &flow.attrs;
+    let vis = &flow.vis;
+    let name = &flow.name;
+    let (d, c) = (event, flow.context.value);
+    let inner = quote!(::flows::Flow<#scalar, #d, #c, #layers>);
+    let unconditional = (c == 0).then(|| {
+        quote! {
+            /// Data-dependent initialization (ActNorm layers set themselves from `batch`);
+            /// `batch` is left mapped to the latent space.
+            pub fn initialize_from_data(&mut self, batch: &mut [::flows::nalgebra::SVector<#scalar, #d>]) {
+                self.0.initialize_from_data(batch);
+            }
+        }
+    });
+    let vector = quote!(::flows::nalgebra::SVector<#scalar, #d>);
+    let context = quote!(::flows::nalgebra::SVector<#scalar, #c>);
+    quote! {
+        #(#attrs)*
+        #docs
+        #[derive(Clone, Debug)]
+        #vis struct #name(pub #inner);
+
+        impl #name {
+            /// The number of trainable scalars.
+            pub const PARAMETER_COUNT: usize = <#layers as ::flows::Parameters<#scalar>>::COUNT;
+            /// The bytes the trainable scalars take.
+            pub const PARAMETER_BYTES: usize = <#layers as ::flows::Parameters<#scalar>>::BYTES;
+            /// The event size.
+            pub const EVENT_SIZE: usize = #d;
+            /// The context size (0 for an unconditional flow).
+            pub const CONTEXT_SIZE: usize = #c;
+
+            /// A flow initialized from `rng`.
+            pub fn random<R: ::flows::rand::Rng + ?Sized>(rng: &mut R) -> Self {
+                let layers: #layers = #init;
+                Self(::flows::Flow::new(layers, ::core::default::Default::default()))
+            }
+
+            /// A flow initialized deterministically from `seed` (the same on every platform).
+            pub fn seeded(seed: u64) -> Self {
+                Self::random(&mut <::flows::rand::rngs::Xoshiro256PlusPlus
+                    as ::flows::rand::SeedableRng>::seed_from_u64(seed))
+            }
+
+            #unconditional
+        }
+
+        impl ::core::ops::Deref for #name {
+            type Target = #inner;
+            fn deref(&self) -> &Self::Target {
+                &self.0
+            }
+        }
+
+        impl ::core::ops::DerefMut for #name {
+            fn deref_mut(&mut self) -> &mut Self::Target {
+                &mut self.0
+            }
+        }
+
+        impl ::flows::Bijection<#scalar, #d, #c> for #name {
+            #[inline]
+            fn forward(&self, x: &#vector, context: &#context) -> (#vector, #scalar) {
+                ::flows::Bijection::forward(&self.0, x, context)
+            }
+            #[inline]
+            fn inverse(&self, z: &#vector, context: &#context) -> (#vector, #scalar) {
+                ::flows::Bijection::inverse(&self.0, z, context)
+            }
+            fn initialize_from_data(
+                &mut self,
+                batch: &mut [#vector],
+                context: &dyn Fn(usize) -> #context,
+            ) {
+                ::flows::Bijection::initialize_from_data(&mut self.0, batch, context);
+            }
+        }
+
+        impl ::flows::Parameters<#scalar> for #name {
+            const COUNT: usize = <#layers as ::flows::Parameters<#scalar>>::COUNT;
+            fn visit(&self, path: &::flows::Path<'_>, f: &mut dyn FnMut(&::flows::Path<'_>, &[#scalar])) {
+                ::flows::Parameters::visit(&self.0, path, f);
+            }
+            fn visit_mut(
+                &mut self,
+                path: &::flows::Path<'_>,
+                f: &mut dyn FnMut(&::flows::Path<'_>, &mut [#scalar]),
+            ) {
+                ::flows::Parameters::visit_mut(&mut self.0, path, f);
+            }
+        }
+
+        impl ::flows::Random for #name {
+            fn random<R: ::flows::rand::Rng + ?Sized>(rng: &mut R) -> Self {
+                #name::random(rng)
+            }
+        }
+
+        impl ::flows::gradient::BijectionGradient<#scalar, #d, #c> for #name
+        where
+            for<'a> #layers: ::flows::gradient::BijectionGradient<#scalar, #d, #c>,
+        {
+            fn backward_forward(
+                &self,
+                x: &#vector,
+                context: &#context,
+                d_z: &#vector,
+                d_log_det: #scalar,
+                grad: &mut Self,
+                d_context: &mut #context,
+            ) -> #vector {
+                self.0.bijection.backward_forward(x, context, d_z, d_log_det, &mut grad.0.bijection, d_context)
+            }
+            fn backward_inverse(
+                &self,
+                z: &#vector,
+                context: &#context,
+                d_x: &#vector,
+                d_log_det: #scalar,
+                grad: &mut Self,
+                d_context: &mut #context,
+            ) -> #vector {
+                self.0.bijection.backward_inverse(z, context, d_x, d_log_det, &mut grad.0.bijection, d_context)
+            }
+        }
+    }
+}
+
+/// `Random::random(rng)`, the initialization of a layer without a custom one.
+fn random() -> TokenStream {
+    quote!(::flows::Random::random(rng))
+}
+
+/// The sizes shared by the layers of one flow.
+struct Gen {
+    scalar: TokenStream,
+    event: usize,
+    context: usize,
+}
+
+impl Gen {
+    /// The type of a sequence of layers: one layer as itself, up to [`TUPLE_MAX`] as a tuple,
+    /// more as a tuple of tuples; none as an empty array (the identity).
+    fn sequence_type(&self, steps: &[Step]) -> TokenStream {
+        match steps {
+            [] => quote!([::flows::layer::ReversePermutation; 0]),
+            [one] => self.step_type(one),
+            _ => chunks(steps, |chunk| {
+                let types = chunk.iter().map(|s| self.step_type(s));
+                quote!((#(#types,)*))
+            }),
+        }
+    }
+
+    /// The initialization of a sequence, `None` when every layer takes `Random::random`.
+    fn sequence_init(&self, steps: &[Step]) -> Option<TokenStream> {
+        let inits: Vec<Option<TokenStream>> = steps.iter().map(|s| self.step_init(s)).collect();
+        if inits.iter().all(Option::is_none) {
+            return None;
+        }
+        if let [one] = inits.as_slice() {
+            return one.clone();
+        }
+        let inits: Vec<TokenStream> = inits
+            .into_iter()
+            .map(|i| i.unwrap_or_else(random))
+            .collect();
+        Some(chunks(&inits, |chunk| quote!((#(#chunk,)*))))
+    }
+
+    fn step_type(&self, step: &Step) -> TokenStream {
+        let (t, d, c) = (&self.scalar, self.event, self.context);
+        match step {
+            Step::Repeat { count, block } => {
+                let block = self.sequence_type(block);
+                quote!([#block; #count])
+            }
+            Step::Elementwise(tr) => {
+                let (tr, p) = (transformer(*tr), tr.parameters());
+                quote!(::flows::layer::Elementwise<#t, #tr, #d, #c, #p>)
+            }
+            Step::ActNorm => quote!(::flows::layer::ActNorm<#t, #d>),
+            Step::ReversePermutation => quote!(::flows::layer::ReversePermutation),
+            Step::Permutation(_) => quote!(::flows::layer::Permutation<#d>),
+            Step::Coupling(plan) => {
+                let (a, b) = (plan.source.len(), plan.target.len());
+                let p = plan.transformer.parameters();
+                let tr = transformer(plan.transformer);
+                let net = self.net_type(plan);
+                quote!(::flows::layer::Coupling<#tr, #net, #d, #a, #b, #p>)
+            }
+        }
+    }
+
+    fn net_type(&self, plan: &CouplingPlan) -> TokenStream {
+        let (t, c) = (&self.scalar, self.context);
+        let (a, b) = (plan.source.len(), plan.target.len());
+        let p = plan.transformer.parameters();
+        match plan.net {
+            NetKind::FeedForward {
+                hidden,
+                layers,
+                activation,
+            } => {
+                let (m, act) = (layers - 1, self::activation(activation));
+                quote!(::flows::net::FeedForward<#t, #a, #c, #hidden, #m, #p, #b, #act>)
+            }
+            NetKind::ResidualFeedForward {
+                hidden,
+                blocks,
+                activation,
+            } => {
+                let act = self::activation(activation);
+                quote!(::flows::net::ResidualFeedForward<#t, #a, #c, #hidden, #blocks, #p, #b, #act>)
+            }
+            NetKind::Linear => quote!(::flows::net::Linear<#t, #a, #c, #p, #b>),
+            NetKind::Constant => quote!(::flows::net::Constant<#t, #p, #b>),
+        }
+    }
+
+    fn step_init(&self, step: &Step) -> Option<TokenStream> {
+        let d = self.event;
+        match step {
+            Step::Repeat { block, .. } => {
+                let block = self.sequence_init(block)?;
+                Some(quote!(::core::array::from_fn(|_| #block)))
+            }
+            Step::Permutation(order) => Some(quote! {
+                ::flows::layer::Permutation::<#d>::new(&[#(#order),*]).expect("checked by flow!")
+            }),
+            Step::Coupling(plan) if !plan.is_split() => {
+                let (a, b) = (plan.source.len(), plan.target.len());
+                let (source, target) = (&plan.source, &plan.target);
+                let ty = self.step_type(step);
+                Some(quote! {
+                    <#ty>::with_partition(
+                        ::flows::conditioner::Partition::<#d, #a, #b>::new(&[#(#source),*], &[#(#target),*])
+                            .expect("checked by flow!"),
+                        rng,
+                    )
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `items` as one tuple built by `tuple`, or as a tuple of such tuples of at most [`TUPLE_MAX`].
+fn chunks<I>(items: &[I], tuple: impl Fn(&[I]) -> TokenStream) -> TokenStream {
+    if items.len() <= TUPLE_MAX {
+        return tuple(items);
+    }
+    let parts = items.chunks(TUPLE_MAX).map(&tuple);
+    quote!((#(#parts,)*))
+}
+
+/// The library path of a transformer.
+fn transformer(kind: TransformerKind) -> TokenStream {
+    let name = format_ident!("{}", kind.name(), span = Span::call_site());
+    quote!(::flows::transformer::#name)
+}
+
+/// The library path of an activation.
+fn activation(kind: Activation) -> TokenStream {
+    let name = format_ident!("{}", kind.name());
+    quote!(::flows::net::#name)
+}

@@ -1,0 +1,211 @@
+//! The IR of a flow declaration: names resolved, numbers not yet checked against each other.
+
+use proc_macro2::Span;
+use syn::{Attribute, Ident, Visibility};
+
+/// A number as the user wrote it, with where.
+#[derive(Clone, Copy, Debug)]
+pub struct Spanned<V> {
+    /// The value.
+    pub value: V,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// A declared flow.
+pub struct Flow {
+    /// Doc comments and attributes, passed through.
+    pub attrs: Vec<Attribute>,
+    /// The visibility.
+    pub vis: Visibility,
+    /// The type's name.
+    pub name: Ident,
+    /// The scalar type (`f32` or `f64`).
+    pub scalar: Ident,
+    /// The event shape.
+    pub shape: Shape,
+    /// The context size (0 when not declared) and where it was declared.
+    pub context: Spanned<usize>,
+    /// The layers, data side first.
+    pub layers: Vec<Layer>,
+}
+
+/// The shape of an event.
+pub enum Shape {
+    /// A vector of `D` elements.
+    Vector(Spanned<usize>),
+    /// An image `[C, H, W]` (parsed, not yet supported).
+    Image,
+}
+
+/// One layer (or repeated block) of a flow.
+pub enum Layer {
+    /// `N * { ... }`: the block, `N` times (an array of identical blocks).
+    Repeat {
+        /// How many times.
+        count: Spanned<usize>,
+        /// The block.
+        block: Vec<Layer>,
+    },
+    /// A transformer on every element (parameters from the context, or learned constants).
+    Elementwise {
+        /// The transformer.
+        transformer: Transformer,
+        /// The context size this layer states, if any.
+        context: Option<Spanned<usize>>,
+    },
+    /// Activation normalization.
+    ActNorm,
+    /// Reverses the elements.
+    ReversePermutation,
+    /// An explicit permutation `z[i] = x[order[i]]`.
+    Permutation {
+        /// The order.
+        order: Vec<Spanned<usize>>,
+        /// Where the permutation was written.
+        span: Span,
+    },
+    /// A coupling layer.
+    Coupling(Coupling),
+}
+
+/// A coupling layer.
+pub struct Coupling {
+    /// The transformer of the target elements.
+    pub transformer: Transformer,
+    /// Which elements condition and which are transformed.
+    pub mask: Mask,
+    /// The conditioner transform.
+    pub net: Net,
+    /// The context size this layer states, if any.
+    pub context: Option<Spanned<usize>>,
+}
+
+/// A transformer.
+#[derive(Clone, Copy)]
+pub struct Transformer {
+    /// Which.
+    pub kind: TransformerKind,
+}
+
+/// The transformers `flow!` knows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum TransformerKind {
+    /// `Affine`: 2 parameters per element.
+    Affine,
+    /// `Shift`: 1 parameter.
+    Shift,
+    /// `Scale`: 1 parameter.
+    Scale,
+    /// `InverseAffine`: 2 parameters.
+    InverseAffine,
+}
+
+impl TransformerKind {
+    /// Every transformer, by name.
+    pub const ALL: [(&'static str, TransformerKind); 4] = [
+        ("Affine", TransformerKind::Affine),
+        ("Shift", TransformerKind::Shift),
+        ("Scale", TransformerKind::Scale),
+        ("InverseAffine", TransformerKind::InverseAffine),
+    ];
+
+    /// The name the user writes.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("?", |(n, _)| n)
+    }
+
+    /// Parameters per element.
+    pub fn parameters(self) -> usize {
+        match self {
+            TransformerKind::Affine | TransformerKind::InverseAffine => 2,
+            TransformerKind::Shift | TransformerKind::Scale => 1,
+        }
+    }
+}
+
+/// A coupling mask.
+pub struct Mask {
+    /// Which.
+    pub kind: MaskKind,
+    /// Where it was written (the layer's name when it was left out).
+    pub span: Span,
+}
+
+/// The coupling masks.
+pub enum MaskKind {
+    /// The first `floor(D/2)` elements condition the rest.
+    HalfSplit,
+    /// The odd-indexed elements condition the even-indexed ones.
+    Alternating,
+    /// `Split(a, b)`: the first `a` elements condition the last `b`.
+    Split(Spanned<usize>, Spanned<usize>),
+    /// Explicit source and/or target index lists (the other is every remaining index).
+    Lists {
+        /// The source (conditioning) indices, if given.
+        source: Option<Vec<Spanned<usize>>>,
+        /// The target (transformed) indices, if given.
+        target: Option<Vec<Spanned<usize>>>,
+    },
+}
+
+/// A conditioner transform.
+pub struct Net {
+    /// Which, with its sizes.
+    pub kind: NetKind,
+    /// The total output count the user states, if any (checked against the transformer's need).
+    pub outputs: Option<Spanned<usize>>,
+}
+
+/// The conditioner transforms.
+#[derive(Clone, Copy)]
+pub enum NetKind {
+    /// A multilayer perceptron with `layers` hidden layers of width `hidden`.
+    FeedForward {
+        /// Hidden width.
+        hidden: usize,
+        /// Hidden layers (at least 1).
+        layers: usize,
+        /// Activation type name.
+        activation: Activation,
+    },
+    /// A residual network with `blocks` residual blocks of width `hidden`.
+    ResidualFeedForward {
+        /// Hidden width.
+        hidden: usize,
+        /// Residual blocks.
+        blocks: usize,
+        /// Activation type name.
+        activation: Activation,
+    },
+    /// One affine map.
+    Linear,
+    /// Learned constants.
+    Constant,
+}
+
+/// The activations.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// `tanh`.
+    Tanh,
+    /// `max(x, 0)`.
+    Relu,
+}
+
+impl Activation {
+    /// Every activation, by name.
+    pub const ALL: [(&'static str, Activation); 2] =
+        [("Tanh", Activation::Tanh), ("Relu", Activation::Relu)];
+
+    /// The name the user writes (and the library type's name).
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("?", |(n, _)| n)
+    }
+}
