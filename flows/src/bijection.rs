@@ -13,6 +13,10 @@ use crate::Real;
 ///
 /// `C = 0` is an unconditional layer; the context is then a zero-sized vector. Layers own their
 /// parameters in fixed-size storage and allocate nothing.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a bijection of {D}-element `{T}` events with a {C}-element context",
+    label = "not a bijection of {D}-element events with a {C}-element context"
+)]
 pub trait Bijection<T: Real, const D: usize, const C: usize> {
     /// Maps data to latent: returns `(z, log|det dz/dx|)`.
     fn forward(&self, x: &SVector<T, D>, context: &SVector<T, C>) -> (SVector<T, D>, T);

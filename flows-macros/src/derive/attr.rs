@@ -33,7 +33,12 @@ impl Parse for Sizes {
             if key != "context" {
                 return Err(syn::Error::new(
                     key.span(),
-                    suggest::unknown("option of `#[bijection]`", &key.to_string(), &["context"]),
+                    suggest::unknown(
+                        "option",
+                        &key.to_string(),
+                        " of `#[bijection]`",
+                        &["context"],
+                    ),
                 ));
             }
             if context.is_some() {

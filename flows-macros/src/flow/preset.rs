@@ -26,7 +26,10 @@ pub fn expand(term: &Term, errors: &mut Errors) -> Vec<Layer> {
     let name = term.name.to_string();
     let Some((_, kind)) = PRESETS.iter().find(|(n, _)| *n == name) else {
         let known: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
-        errors.at(term.name.span(), suggest::unknown("preset", &name, &known));
+        errors.at(
+            term.name.span(),
+            suggest::unknown("preset", &name, "", &known),
+        );
         return Vec::new();
     };
     let options = Options::read(term, &["layers", "hidden", "hidden_layers"], errors);

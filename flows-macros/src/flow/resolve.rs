@@ -1,7 +1,6 @@
 //! From the term tree to the IR: names are resolved (with did-you-mean for unknown ones), options
 //! are read once each and range-checked. Every mistake is recorded; nothing stops at the first.
 
-use proc_macro2::Span;
 use syn::Ident;
 
 use super::ir::{
@@ -146,7 +145,7 @@ pub fn layer(term: &Term, errors: &mut Errors) -> Option<Layer> {
     let name = term.name.to_string();
     match name.as_str() {
         "ActNorm" | "ReversePermutation" => {
-            Options::read(term, &[], errors);
+            Options::none(term, errors);
             Some(if name == "ActNorm" {
                 Layer::ActNorm
             } else {
@@ -207,7 +206,10 @@ pub fn layer(term: &Term, errors: &mut Errors) -> Option<Layer> {
             None
         }
         _ => {
-            errors.at(term.name.span(), suggest::unknown("layer", &name, &LAYERS));
+            errors.at(
+                term.name.span(),
+                suggest::unknown("layer", &name, "", &LAYERS),
+            );
             None
         }
     }
@@ -265,7 +267,7 @@ fn coupling(term: &Term, errors: &mut Errors) -> Option<Coupling> {
             let known: Vec<&str> = MASKS.iter().chain(NETS.iter()).copied().collect();
             errors.at(
                 t.name.span(),
-                suggest::unknown("coupling mask or conditioner transform", &name, &known),
+                suggest::unknown("coupling mask or conditioner transform", &name, "", &known),
             );
             ok = false;
         }
@@ -277,7 +279,7 @@ fn coupling(term: &Term, errors: &mut Errors) -> Option<Coupling> {
             kind: MaskKind::HalfSplit,
             span: term.name.span(),
         }),
-        net: net.unwrap_or_else(|| default_net()),
+        net: net.unwrap_or_else(default_net),
         context,
     })
 }
@@ -298,7 +300,7 @@ pub fn default_net() -> Net {
 fn transformer(term: &Term, errors: &mut Errors) -> Option<Transformer> {
     let name = term.name.to_string();
     if let Some((_, kind)) = TransformerKind::ALL.iter().find(|(n, _)| *n == name) {
-        Options::read(term, &[], errors);
+        Options::none(term, errors);
         return Some(Transformer { kind: *kind });
     }
     if PLANNED_TRANSFORMERS.contains(&name.as_str()) {
@@ -310,7 +312,7 @@ fn transformer(term: &Term, errors: &mut Errors) -> Option<Transformer> {
         let known: Vec<&str> = TransformerKind::ALL.iter().map(|(n, _)| *n).collect();
         errors.at(
             term.name.span(),
-            suggest::unknown("transformer", &name, &known),
+            suggest::unknown("transformer", &name, "", &known),
         );
     }
     None
@@ -321,7 +323,7 @@ fn mask(term: &Term, errors: &mut Errors) -> Option<Mask> {
     let span = term.span;
     let kind = match term.name.to_string().as_str() {
         "HalfSplit" | "Alternating" => {
-            Options::read(term, &[], errors);
+            Options::none(term, errors);
             if term.name == "HalfSplit" {
                 MaskKind::HalfSplit
             } else {
@@ -415,7 +417,7 @@ fn net(term: &Term, errors: &mut Errors) -> Option<Net> {
                     let known: Vec<&str> = Activation::ALL.iter().map(|(n, _)| *n).collect();
                     errors.at(
                         t.name.span(),
-                        suggest::unknown("activation", &found, &known),
+                        suggest::unknown("activation", &found, "", &known),
                     );
                     None
                 }
@@ -517,8 +519,8 @@ impl Options {
                 Arg::Named(key, value) => {
                     let k = key.to_string();
                     if !allowed.contains(&k.as_str()) {
-                        let what = format!("option of `{}`", term.name);
-                        errors.at(key.span(), suggest::unknown(&what, &k, allowed));
+                        let place = format!(" of `{}`", term.name);
+                        errors.at(key.span(), suggest::unknown("option", &k, &place, allowed));
                     } else if named.iter().any(|(n, _)| *n == k) {
                         errors.at(key.span(), format!("the option `{k}` is given twice"));
                     } else {
@@ -528,14 +530,15 @@ impl Options {
                 Arg::Positional(value) => positional.push(value.clone()),
             }
         }
-        if allowed.is_empty() && !positional.is_empty() {
-            errors.at(
-                positional[0].span(),
-                format!("`{}` takes no arguments", term.name),
-            );
-            positional.clear();
-        }
         Options { named, positional }
+    }
+
+    /// Reads the arguments of a term that takes none: each one is an error.
+    pub fn none(term: &Term, errors: &mut Errors) {
+        let options = Options::read(term, &[], errors);
+        if let Some(first) = options.positional.first() {
+            errors.at(first.span(), format!("`{}` takes no arguments", term.name));
+        }
     }
 
     /// The value of option `key`, if given.

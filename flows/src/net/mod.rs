@@ -30,6 +30,10 @@ use nalgebra::{SMatrix, SVector};
 use crate::Real;
 
 /// A network from `I` inputs and `C` context values to `P` parameters for each of `B` elements.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not map {I} inputs and a {C}-element context to {P} parameters for each of {B} elements",
+    label = "this conditioner does not fit {I} inputs, a {C}-element context and {P} x {B} outputs"
+)]
 pub trait ConditionerTransform<
     T: Real,
     const I: usize,
