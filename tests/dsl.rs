@@ -1,5 +1,6 @@
 //! `flow!` and `#[derive(Bijection)]` against the same flows built by hand.
 
+use flows::gradient::BijectionGradient;
 use flows::layer::{ActNorm, Coupling, ElementwiseAffine, ReversePermutation};
 use flows::net::{FeedForward, Linear};
 use flows::transformer::{Affine, Shift};
@@ -116,4 +117,59 @@ fn derived_bijection_composes_fields_in_order() {
     assert_eq!(names[0], "norm.shift");
     assert_eq!(names.last().unwrap(), "shift.conditioner.blocks.2.bias");
     assert_eq!(<Pair as Parameters<f64>>::COUNT, 6 + 6);
+}
+
+/// `d(log_det + sum(z)) / dx` and the parameter gradient through `forward_with_gradient`.
+fn gradient_of<B: BijectionGradient<f64, 3, 0> + Random + Parameters<f64>>(
+    b: &B,
+    x: &SVector<f64, 3>,
+) -> (SVector<f64, 3>, Vec<f64>) {
+    let mut grad =
+        B::random(&mut <rand::rngs::Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(1));
+    grad.visit_mut(&flows::Path::ROOT, &mut |_, v| v.fill(0.0));
+    let mut d_context = SVector::<f64, 0>::zeros();
+    let d_x = b.forward_with_gradient(
+        x,
+        &SVector::zeros(),
+        &mut |_, _| (SVector::from([1.0, 2.0, 3.0]), 1.0),
+        &mut grad,
+        &mut d_context,
+    );
+    let mut params = Vec::new();
+    grad.visit(&flows::Path::ROOT, &mut |_, v| params.extend_from_slice(v));
+    (d_x, params)
+}
+
+#[test]
+fn derived_and_declared_gradients_are_those_of_the_composition() {
+    let mut pair =
+        Pair::random(&mut <rand::rngs::Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(0));
+    let mut k = 0.0;
+    pair.visit_mut(&flows::Path::ROOT, &mut |_, v| {
+        for x in v {
+            k += 1.0;
+            *x = 0.1 * (k * 1.3f64).sin();
+        }
+    });
+    let x = SVector::from([0.4, -0.3, 1.1]);
+    let tuple = (pair.norm, pair.reverse, pair.shift);
+    assert_eq!(gradient_of(&pair, &x), gradient_of(&tuple, &x));
+
+    // Through `backward_inverse` too.
+    let mut g1 = pair.clone();
+    g1.visit_mut(&flows::Path::ROOT, &mut |_, v| v.fill(0.0));
+    let mut g2 = tuple;
+    g2.visit_mut(&flows::Path::ROOT, &mut |_, v| v.fill(0.0));
+    let d = SVector::from([0.5, -1.0, 2.0]);
+    let mut c1 = SVector::<f64, 0>::zeros();
+    let mut c2 = SVector::<f64, 0>::zeros();
+    let a = pair.backward_inverse(&x, &SVector::zeros(), &d, 0.7, &mut g1, &mut c1);
+    let b = tuple.backward_inverse(&x, &SVector::zeros(), &d, 0.7, &mut g2, &mut c2);
+    assert_eq!(a, b);
+    assert_eq!(g1.norm.log_scale, g2.0.log_scale);
+
+    flow! { struct Three: f64 [3] { ActNorm, ReversePermutation, ElementwiseAffine } }
+    let mut three = Three::seeded(0);
+    three.0.bijection = tuple;
+    assert_eq!(gradient_of(&three, &x), gradient_of(&tuple, &x));
 }

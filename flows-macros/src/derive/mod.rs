@@ -2,7 +2,7 @@
 
 mod attr;
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Index, Member};
@@ -127,27 +127,18 @@ fn generate(
             Member::Unnamed(i) => i.index.to_string(),
         })
         .collect();
-    let inputs: Vec<_> = (0..members.len())
-        .map(|i| format_ident!("__input_{}", i, span = Span::call_site()))
-        .collect();
-    let path = quote!(::flows::Bijection::<#t, #d, #c>);
-    let forward_inputs = gradient_inputs(members, &inputs, quote!(forward), &path);
-    let backward_forward = members.iter().zip(&inputs).rev().map(|(m, x)| {
-        quote! {
-            let d = ::flows::gradient::BijectionGradient::<#t, #d, #c>::backward_forward(
-                &self.#m, &#x, context, &d, d_log_det, &mut grad.#m, d_context,
-            );
-        }
-    });
+    let sizes = Chain {
+        gradient: quote!(::flows::gradient::BijectionGradient::<#t, #d, #c>),
+        scalar: quote!(#t),
+        vector: vector.clone(),
+        context: context.clone(),
+    };
+    let forward_chain = sizes.chain(members, &quote!(forward_with_gradient));
     let reversed: Vec<Member> = members.iter().rev().cloned().collect();
-    let inverse_inputs = gradient_inputs(&reversed, &inputs, quote!(inverse), &path);
-    let backward_inverse = reversed.iter().zip(&inputs).rev().map(|(m, z)| {
-        quote! {
-            let d = ::flows::gradient::BijectionGradient::<#t, #d, #c>::backward_inverse(
-                &self.#m, &#z, context, &d, d_log_det, &mut grad.#m, d_context,
-            );
-        }
-    });
+    let inverse_chain = sizes.chain(&reversed, &quote!(inverse_with_gradient));
+    let grads: Vec<_> = members.iter().map(grad_ident).collect();
+    let split_grad = quote!(let Self { #(#members: #grads,)* } = grad;);
+    let upstream_type = quote!(::flows::gradient::Upstream<'_, #t, #d>);
     let randoms = members
         .iter()
         .map(|m| quote!(#m: ::flows::Random::random(rng)));
@@ -200,53 +191,91 @@ fn generate(
         }
 
         impl #impl_generics #gradient for #name #type_generics #where_gradient {
-            fn backward_forward(
+            ::flows::backward_from_with_gradient!(#t, #d, #c);
+
+            fn forward_with_gradient(
                 &self,
                 x: &#vector,
                 context: &#context,
-                d_z: &#vector,
-                d_log_det: #t,
+                upstream: &mut #upstream_type,
                 grad: &mut Self,
                 d_context: &mut #context,
             ) -> #vector {
-                let x = *x;
-                #forward_inputs
-                let d = *d_z;
-                #(#backward_forward)*
-                d
+                #split_grad
+                let before = <#t as ::flows::Real>::lit(0.0);
+                #forward_chain.0
             }
-            fn backward_inverse(
+
+            fn inverse_with_gradient(
                 &self,
                 z: &#vector,
                 context: &#context,
-                d_x: &#vector,
-                d_log_det: #t,
+                upstream: &mut #upstream_type,
                 grad: &mut Self,
                 d_context: &mut #context,
             ) -> #vector {
-                let x = *z;
-                #inverse_inputs
-                let d = *d_x;
-                #(#backward_inverse)*
-                d
+                #split_grad
+                let x = z;
+                let before = <#t as ::flows::Real>::lit(0.0);
+                #inverse_chain.0
             }
         }
     }
 }
 
-/// Binds `inputs[i]` to the input of the `i`-th of `members` when they are applied in order in
-/// direction `direction`, starting from `x`.
-fn gradient_inputs(
-    members: &[Member],
-    inputs: &[syn::Ident],
-    direction: TokenStream,
-    path: &TokenStream,
-) -> TokenStream {
-    let steps = members.iter().zip(inputs).map(|(m, input)| {
-        quote! {
-            let #input = x;
-            let x = #path::#direction(&self.#m, &#input, context).0;
-        }
-    });
-    quote!(#(#steps)* let _ = x;)
+/// The binding of a field's gradient when `grad` is split into its fields.
+fn grad_ident(member: &Member) -> syn::Ident {
+    match member {
+        Member::Named(name) => format_ident!("__grad_{}", name),
+        Member::Unnamed(index) => format_ident!("__grad_{}", index.index),
+    }
+}
+
+/// The types a gradient chain is written with.
+struct Chain {
+    gradient: TokenStream,
+    scalar: TokenStream,
+    vector: TokenStream,
+    context: TokenStream,
+}
+
+impl Chain {
+    /// Reverse mode through `members` in order, in one pass (the continuation form of the
+    /// library's composition): each field hands its output to the rest of the chain through
+    /// `method` and back-propagates when the rest returns. The expression is
+    /// `(d_input, d_log_det)` of the chain from `x` (with log-det `before` so far), the last field
+    /// handing its output to `upstream`.
+    fn chain(&self, members: &[Member], method: &TokenStream) -> TokenStream {
+        let Some((first, rest)) = members.split_first() else {
+            return quote!(upstream(x, before));
+        };
+        let Chain {
+            gradient,
+            scalar,
+            vector,
+            context,
+        } = self;
+        let grad = grad_ident(first);
+        let inner = self.chain(rest, method);
+        quote! {{
+            let mut d_log_det = <#scalar as ::flows::Real>::lit(0.0);
+            let mut d_rest_context = <#context>::zeros();
+            let d_input = #gradient::#method(
+                &self.#first,
+                x,
+                context,
+                &mut |x: &#vector, log_det: #scalar| {
+                    let before = before + log_det;
+                    let d_context: &mut #context = &mut d_rest_context;
+                    let (d_output, d_ld) = #inner;
+                    d_log_det = d_ld;
+                    (d_output, d_ld)
+                },
+                #grad,
+                d_context,
+            );
+            *d_context += d_rest_context;
+            (d_input, d_log_det)
+        }}
+    }
 }

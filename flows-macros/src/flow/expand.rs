@@ -131,29 +131,32 @@ pub fn flow(flow: &Flow, plan: Option<&Plan>, event: usize) -> TokenStream {
 
         impl ::flows::gradient::BijectionGradient<#scalar, #d, #c> for #name
         where
-            for<'a> #layers: ::flows::gradient::BijectionGradient<#scalar, #d, #c>,
+            for<'a> #inner: ::flows::gradient::BijectionGradient<#scalar, #d, #c>,
         {
-            fn backward_forward(
+            ::flows::backward_from_with_gradient!(#scalar, #d, #c);
+
+            #[inline]
+            fn forward_with_gradient(
                 &self,
                 x: &#vector,
                 context: &#context,
-                d_z: &#vector,
-                d_log_det: #scalar,
+                upstream: &mut ::flows::gradient::Upstream<'_, #scalar, #d>,
                 grad: &mut Self,
                 d_context: &mut #context,
             ) -> #vector {
-                self.0.bijection.backward_forward(x, context, d_z, d_log_det, &mut grad.0.bijection, d_context)
+                self.0.forward_with_gradient(x, context, upstream, &mut grad.0, d_context)
             }
-            fn backward_inverse(
+
+            #[inline]
+            fn inverse_with_gradient(
                 &self,
                 z: &#vector,
                 context: &#context,
-                d_x: &#vector,
-                d_log_det: #scalar,
+                upstream: &mut ::flows::gradient::Upstream<'_, #scalar, #d>,
                 grad: &mut Self,
                 d_context: &mut #context,
             ) -> #vector {
-                self.0.bijection.backward_inverse(z, context, d_x, d_log_det, &mut grad.0.bijection, d_context)
+                self.0.inverse_with_gradient(z, context, upstream, &mut grad.0, d_context)
             }
         }
     }
