@@ -173,3 +173,60 @@ fn derived_and_declared_gradients_are_those_of_the_composition() {
     three.0.bijection = tuple;
     assert_eq!(gradient_of(&three, &x), gradient_of(&tuple, &x));
 }
+
+flow! {
+    /// Every autoregressive and spline form.
+    pub struct Autoregressive: f64 [4] | context 1 {
+        MaskedAutoregressive(Affine, hidden = 8),
+        InverseMaskedAutoregressive(InverseAffine, hidden = 3, layers = 1, activation = Relu, narrow = true),
+        Coupling(RationalQuadratic(bins = 4, bound = 3.0), Alternating, ResidualFeedForward(hidden = 8, blocks = 1)),
+        MaskedAutoregressive(RationalQuadratic(bins = 3), hidden = 6),
+    }
+
+    struct Spline: f64 [3] = CouplingRQNSF(layers = 2, hidden = 16, bins = 6);
+    struct Maf: f32 [5] = MAF(layers = 2, hidden = 8);
+    struct Iaf: f32 [5] = IAF(layers = 2, hidden = 8);
+}
+
+#[test]
+fn autoregressive_and_spline_layers_are_the_library_layers() {
+    use flows::Inverse;
+    use flows::layer::MaskedAutoregressive;
+    use flows::net::{Made, Relu, ResidualFeedForward, Tanh};
+    use flows::transformer::{InverseAffine, RationalQuadratic};
+    type ByHand = (
+        MaskedAutoregressive<Affine, Made<f64, 4, 1, 8, 1, 2>, 4, 2>,
+        Inverse<MaskedAutoregressive<InverseAffine, Made<f64, 4, 1, 3, 0, 2, Relu, true>, 4, 2>>,
+        Coupling<RationalQuadratic<4>, ResidualFeedForward<f64, 2, 1, 8, 1, 11, 2>, 4, 2, 2, 11>,
+        MaskedAutoregressive<RationalQuadratic<3>, Made<f64, 4, 1, 6, 1, 8, Tanh>, 4, 8>,
+    );
+    let declared = Autoregressive::seeded(5);
+    let mut rng = <rand::rngs::Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(5);
+    let mut by_hand: ByHand = (
+        Random::random(&mut rng),
+        Random::random(&mut rng),
+        Coupling::with_partition(
+            flows::conditioner::Partition::new(&[1, 3], &[0, 2]).unwrap(),
+            &mut rng,
+        ),
+        Random::random(&mut rng),
+    );
+    by_hand.2.transformer = RationalQuadratic::new(3.0);
+    assert_eq!(declared.0.bijection, by_hand);
+    assert_eq!(
+        Autoregressive::PARAMETER_COUNT,
+        <ByHand as Parameters<f64>>::COUNT
+    );
+
+    let spline = Spline::seeded(2);
+    let preset: flows::CouplingRQNSF!(f64, 3, layers = 2, hidden = 16, bins = 6) =
+        flows::Flow::seeded(2);
+    assert_eq!(spline.0.bijection, preset.bijection);
+    let x = SVector::from([0.5, -1.0, 2.0]);
+    assert_eq!(spline.log_prob(&x), preset.log_prob(&x));
+
+    let maf = Maf::seeded(1);
+    let iaf = Iaf::seeded(1);
+    let x = SVector::from([0.5f32, -1.0, 2.0, 0.0, 1.0]);
+    assert!(maf.log_prob(&x).is_finite() && iaf.log_prob(&x).is_finite());
+}

@@ -41,7 +41,7 @@ fn rows(steps: &[Step], prefix: &str, d: usize, lines: &mut Vec<String>) {
                 continue;
             }
             Step::Elementwise(tr) => (
-                format!("Elementwise({})", tr.name()),
+                format!("Elementwise({})", tr.describe()),
                 format!("{d} elements, {} parameters each", tr.parameters()),
             ),
             Step::ActNorm => ("ActNorm".into(), format!("{d} elements")),
@@ -69,7 +69,7 @@ fn rows(steps: &[Step], prefix: &str, d: usize, lines: &mut Vec<String>) {
                     NetKind::Constant => "Constant".into(),
                 };
                 (
-                    format!("Coupling({})", c.transformer.name()),
+                    format!("Coupling({})", c.transformer.describe()),
                     format!(
                         "source {:?} conditions target {:?}; {net} giving {} x {} outputs",
                         c.source,
@@ -79,6 +79,21 @@ fn rows(steps: &[Step], prefix: &str, d: usize, lines: &mut Vec<String>) {
                     ),
                 )
             }
+            Step::Autoregressive(a) => (
+                format!(
+                    "{}MaskedAutoregressive({})",
+                    if a.inverse { "Inverse" } else { "" },
+                    a.transformer.describe()
+                ),
+                format!(
+                    "MADE, {} hidden layers of {} ({}{}) giving {} x {d} outputs",
+                    a.layers,
+                    a.hidden,
+                    a.activation.name(),
+                    if a.narrow { ", narrow" } else { "" },
+                    a.transformer.parameters()
+                ),
+            ),
         };
         lines.push(format!("| {number} | `{kind}` | {sizes} |"));
     }

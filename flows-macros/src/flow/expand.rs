@@ -6,8 +6,8 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 
 use super::doc;
-use super::ir::{Activation, Flow, NetKind, TransformerKind};
-use super::validate::{CouplingPlan, Plan, Step};
+use super::ir::{Activation, Flow, NetKind, Transformer, TransformerKind};
+use super::validate::{AutoregressivePlan, CouplingPlan, Plan, Step};
 
 /// The most layers one tuple holds (the library composes tuples up to this size).
 const TUPLE_MAX: usize = 12;
@@ -212,19 +212,40 @@ impl Gen {
                 quote!([#block; #count])
             }
             Step::Elementwise(tr) => {
-                let (tr, p) = (transformer(*tr), tr.parameters());
+                let (tr, p) = (transformer(tr), tr.parameters());
                 quote!(::flows::layer::Elementwise<#t, #tr, #d, #c, #p>)
             }
             Step::ActNorm => quote!(::flows::layer::ActNorm<#t, #d>),
             Step::ReversePermutation => quote!(::flows::layer::ReversePermutation),
             Step::Permutation(_) => quote!(::flows::layer::Permutation<#d>),
+            Step::Autoregressive(plan) => self.autoregressive_type(plan),
             Step::Coupling(plan) => {
                 let (a, b) = (plan.source.len(), plan.target.len());
                 let p = plan.transformer.parameters();
-                let tr = transformer(plan.transformer);
+                let tr = transformer(&plan.transformer);
                 let net = self.net_type(plan);
                 quote!(::flows::layer::Coupling<#tr, #net, #d, #a, #b, #p>)
             }
+        }
+    }
+
+    fn autoregressive_type(&self, plan: &AutoregressivePlan) -> TokenStream {
+        let (t, d, c) = (&self.scalar, self.event, self.context);
+        let (h, m, p) = (plan.hidden, plan.layers - 1, plan.transformer.parameters());
+        let (tr, act, narrow) = (
+            transformer(&plan.transformer),
+            activation(plan.activation),
+            plan.narrow,
+        );
+        let layer = quote! {
+            ::flows::layer::MaskedAutoregressive<
+                #tr, ::flows::net::Made<#t, #d, #c, #h, #m, #p, #act, #narrow>, #d, #p
+            >
+        };
+        if plan.inverse {
+            quote!(::flows::Inverse<#layer>)
+        } else {
+            layer
         }
     }
 
@@ -254,7 +275,33 @@ impl Gen {
         }
     }
 
+    /// The initialization of a layer: [`Gen::partition_init`], then the transformer's options
+    /// when they are not its defaults.
     fn step_init(&self, step: &Step) -> Option<TokenStream> {
+        let (transformer, field) = match step {
+            Step::Elementwise(tr) => (tr, quote!(transformer)),
+            Step::Coupling(plan) => (&plan.transformer, quote!(transformer)),
+            Step::Autoregressive(plan) if plan.inverse => {
+                (&plan.transformer, quote!(0.transformer))
+            }
+            Step::Autoregressive(plan) => (&plan.transformer, quote!(transformer)),
+            _ => return self.partition_init(step),
+        };
+        let Some(value) = transformer_value(transformer) else {
+            return self.partition_init(step);
+        };
+        let ty = self.step_type(step);
+        let init = self.partition_init(step).unwrap_or_else(random);
+        Some(quote! {{
+            let mut layer: #ty = #init;
+            layer.#field = #value;
+            layer
+        }})
+    }
+
+    /// The initialization of layers whose structure is a value: repeated blocks that hold one,
+    /// explicit permutations and couplings with a mask other than a split.
+    fn partition_init(&self, step: &Step) -> Option<TokenStream> {
         let d = self.event;
         match step {
             Step::Repeat { block, .. } => {
@@ -290,10 +337,23 @@ fn chunks<I>(items: &[I], tuple: impl Fn(&[I]) -> TokenStream) -> TokenStream {
     quote!((#(#parts,)*))
 }
 
-/// The library path of a transformer.
-fn transformer(kind: TransformerKind) -> TokenStream {
-    let name = format_ident!("{}", kind.name(), span = Span::call_site());
-    quote!(::flows::transformer::#name)
+/// The library type of a transformer.
+fn transformer(transformer: &Transformer) -> TokenStream {
+    let name = format_ident!("{}", transformer.kind.name(), span = Span::call_site());
+    match transformer.kind {
+        TransformerKind::RationalQuadratic => {
+            let bins = transformer.bins;
+            quote!(::flows::transformer::#name<#bins>)
+        }
+        _ => quote!(::flows::transformer::#name),
+    }
+}
+
+/// The value of a transformer whose options differ from its type's default.
+fn transformer_value(transformer: &Transformer) -> Option<TokenStream> {
+    let bound = transformer.bound?;
+    let ty = self::transformer(transformer);
+    Some(quote!(<#ty>::new(#bound)))
 }
 
 /// The library path of an activation.

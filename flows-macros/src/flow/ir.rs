@@ -67,6 +67,26 @@ pub enum Layer {
     },
     /// A coupling layer.
     Coupling(Coupling),
+    /// A masked autoregressive layer, or its inverse.
+    Autoregressive(Autoregressive),
+}
+
+/// A masked autoregressive layer (MAF) or an inverse one (IAF) with a MADE conditioner.
+pub struct Autoregressive {
+    /// Inverse (IAF) when true.
+    pub inverse: bool,
+    /// The transformer.
+    pub transformer: Transformer,
+    /// The hidden width, and where it was given (the layer's name when it was left out).
+    pub hidden: Spanned<usize>,
+    /// Hidden layers (at least 1).
+    pub layers: usize,
+    /// The activation.
+    pub activation: Activation,
+    /// Whether a width below the MADE rule is accepted.
+    pub narrow: bool,
+    /// The context size this layer states, if any.
+    pub context: Option<Spanned<usize>>,
 }
 
 /// A coupling layer.
@@ -81,11 +101,48 @@ pub struct Coupling {
     pub context: Option<Spanned<usize>>,
 }
 
-/// A transformer.
+/// A transformer with its options.
 #[derive(Clone, Copy)]
 pub struct Transformer {
     /// Which.
     pub kind: TransformerKind,
+    /// Bins (splines only).
+    pub bins: usize,
+    /// The half-width of the spline's interval, when not the library's default (splines only).
+    pub bound: Option<f64>,
+}
+
+impl Transformer {
+    /// A transformer without options.
+    pub fn plain(kind: TransformerKind) -> Self {
+        Self {
+            kind,
+            bins: 0,
+            bound: None,
+        }
+    }
+
+    /// Parameters per element.
+    pub fn parameters(&self) -> usize {
+        match self.kind {
+            TransformerKind::Affine | TransformerKind::InverseAffine => 2,
+            TransformerKind::Shift | TransformerKind::Scale => 1,
+            TransformerKind::RationalQuadratic => 3 * self.bins - 1,
+        }
+    }
+
+    /// How the user writes it, with its options.
+    pub fn describe(&self) -> String {
+        match self.kind {
+            TransformerKind::RationalQuadratic => format!(
+                "RationalQuadratic(bins = {}{})",
+                self.bins,
+                self.bound
+                    .map_or(String::new(), |b| format!(", bound = {b:?}"))
+            ),
+            kind => kind.name().to_string(),
+        }
+    }
 }
 
 /// The transformers `flow!` knows.
@@ -99,15 +156,18 @@ pub enum TransformerKind {
     Scale,
     /// `InverseAffine`: 2 parameters.
     InverseAffine,
+    /// `RationalQuadratic(bins = K, bound = B)`: `3K - 1` parameters.
+    RationalQuadratic,
 }
 
 impl TransformerKind {
     /// Every transformer, by name.
-    pub const ALL: [(&'static str, TransformerKind); 4] = [
+    pub const ALL: [(&'static str, TransformerKind); 5] = [
         ("Affine", TransformerKind::Affine),
         ("Shift", TransformerKind::Shift),
         ("Scale", TransformerKind::Scale),
         ("InverseAffine", TransformerKind::InverseAffine),
+        ("RationalQuadratic", TransformerKind::RationalQuadratic),
     ];
 
     /// The name the user writes.
@@ -116,14 +176,6 @@ impl TransformerKind {
             .iter()
             .find(|(_, k)| *k == self)
             .map_or("?", |(n, _)| n)
-    }
-
-    /// Parameters per element.
-    pub fn parameters(self) -> usize {
-        match self {
-            TransformerKind::Affine | TransformerKind::InverseAffine => 2,
-            TransformerKind::Shift | TransformerKind::Scale => 1,
-        }
     }
 }
 

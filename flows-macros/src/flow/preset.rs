@@ -1,30 +1,51 @@
-//! Presets by name: `= RealNVP(layers = 6, hidden = 64);` expands to the same layers (and so the
-//! same type) as the library's `RealNVP!` macro.
+//! Presets by name: `= RealNVP(layers = 6, hidden = 64);` expands to torchflows' layout around
+//! the preset's base layer, the same layers (and so the same type) as the library's preset macro
+//! of that name (`NICE!`, `RealNVP!`, `CouplingRQNSF!`):
+//!
+//! ```text
+//! ElementwiseAffine, N * { ReversePermutation, <base layer>, ActNorm }, ElementwiseAffine, ActNorm
+//! ```
 
 use super::ir::{
-    Activation, Coupling, Layer, Mask, MaskKind, Net, NetKind, Spanned, Transformer,
-    TransformerKind,
+    Activation, Autoregressive, Coupling, Layer, Mask, MaskKind, Net, NetKind, Spanned,
+    Transformer, TransformerKind,
 };
-use super::resolve::{DEFAULT_HIDDEN, DEFAULT_HIDDEN_LAYERS, Options};
+use super::resolve::{DEFAULT_BINS, DEFAULT_HIDDEN, DEFAULT_HIDDEN_LAYERS, Options};
 use super::syntax::Term;
 use crate::errors::Errors;
 use crate::suggest;
 
-/// The presets and the transformer of their couplings.
-const PRESETS: [(&str, TransformerKind); 2] = [
-    ("NICE", TransformerKind::Shift),
-    ("RealNVP", TransformerKind::Affine),
+/// The base layer of a preset.
+#[derive(Clone, Copy)]
+enum Base {
+    /// Half-split couplings with a feed-forward conditioner.
+    Coupling(TransformerKind),
+    /// Masked autoregressive layers (inverse ones when `true`).
+    Autoregressive(TransformerKind, bool),
+}
+
+/// The presets by name.
+const PRESETS: [(&str, Base); 5] = [
+    ("NICE", Base::Coupling(TransformerKind::Shift)),
+    ("RealNVP", Base::Coupling(TransformerKind::Affine)),
+    (
+        "CouplingRQNSF",
+        Base::Coupling(TransformerKind::RationalQuadratic),
+    ),
+    ("MAF", Base::Autoregressive(TransformerKind::Affine, false)),
+    (
+        "IAF",
+        Base::Autoregressive(TransformerKind::InverseAffine, true),
+    ),
 ];
 
 /// The default number of blocks of a preset.
 const DEFAULT_BLOCKS: usize = 4;
 
-/// The layers of preset `term`:
-/// `ElementwiseAffine, N * { ReversePermutation, Coupling(Tr, HalfSplit, FeedForward), ActNorm },
-/// ElementwiseAffine, ActNorm`.
+/// The layers of preset `term`.
 pub fn expand(term: &Term, errors: &mut Errors) -> Vec<Layer> {
     let name = term.name.to_string();
-    let Some((_, kind)) = PRESETS.iter().find(|(n, _)| *n == name) else {
+    let Some((_, base)) = PRESETS.iter().find(|(n, _)| *n == name) else {
         let known: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
         errors.at(
             term.name.span(),
@@ -32,7 +53,16 @@ pub fn expand(term: &Term, errors: &mut Errors) -> Vec<Layer> {
         );
         return Vec::new();
     };
-    let options = Options::read(term, &["layers", "hidden", "hidden_layers"], errors);
+    let kind = match base {
+        Base::Coupling(kind) | Base::Autoregressive(kind, _) => *kind,
+    };
+    let spline = kind == TransformerKind::RationalQuadratic;
+    let keys: &[&str] = if spline {
+        &["layers", "hidden", "hidden_layers", "bins"]
+    } else {
+        &["layers", "hidden", "hidden_layers"]
+    };
+    let options = Options::read(term, keys, errors);
     for extra in &options.positional {
         errors.at(
             extra.span(),
@@ -44,39 +74,57 @@ pub fn expand(term: &Term, errors: &mut Errors) -> Vec<Layer> {
         value: DEFAULT_BLOCKS,
         span,
     });
-    let hidden = options
-        .size("hidden", 1, errors)
-        .map_or(DEFAULT_HIDDEN, |s| s.value);
+    let hidden = options.size("hidden", 1, errors).unwrap_or(Spanned {
+        value: DEFAULT_HIDDEN,
+        span,
+    });
     let layers = options
         .size("hidden_layers", 1, errors)
         .map_or(DEFAULT_HIDDEN_LAYERS, |s| s.value);
+    let bins = options
+        .size("bins", 1, errors)
+        .map_or(DEFAULT_BINS, |s| s.value);
+    let transformer = Transformer {
+        kind,
+        bins,
+        bound: None,
+    };
     let affine = || Layer::Elementwise {
-        transformer: Transformer {
-            kind: TransformerKind::Affine,
-        },
+        transformer: Transformer::plain(TransformerKind::Affine),
         context: None,
     };
-    let coupling = Layer::Coupling(Coupling {
-        transformer: Transformer { kind: *kind },
-        mask: Mask {
-            kind: MaskKind::HalfSplit,
-            span,
-        },
-        net: Net {
-            kind: NetKind::FeedForward {
-                hidden,
-                layers,
-                activation: Activation::Tanh,
+    let layer = match base {
+        Base::Coupling(_) => Layer::Coupling(Coupling {
+            transformer,
+            mask: Mask {
+                kind: MaskKind::HalfSplit,
+                span,
             },
-            outputs: None,
-        },
-        context: None,
-    });
+            net: Net {
+                kind: NetKind::FeedForward {
+                    hidden: hidden.value,
+                    layers,
+                    activation: Activation::Tanh,
+                },
+                outputs: None,
+            },
+            context: None,
+        }),
+        Base::Autoregressive(_, inverse) => Layer::Autoregressive(Autoregressive {
+            inverse: *inverse,
+            transformer,
+            hidden,
+            layers,
+            activation: Activation::Tanh,
+            narrow: false,
+            context: None,
+        }),
+    };
     vec![
         affine(),
         Layer::Repeat {
             count: blocks,
-            block: vec![Layer::ReversePermutation, coupling, Layer::ActNorm],
+            block: vec![Layer::ReversePermutation, layer, Layer::ActNorm],
         },
         affine(),
         Layer::ActNorm,

@@ -4,8 +4,8 @@
 use syn::Ident;
 
 use super::ir::{
-    Activation, Coupling, Flow, Layer, Mask, MaskKind, Net, NetKind, Shape, Spanned, Transformer,
-    TransformerKind,
+    Activation, Autoregressive, Coupling, Flow, Layer, Mask, MaskKind, Net, NetKind, Shape,
+    Spanned, Transformer, TransformerKind,
 };
 use super::preset;
 use super::syntax::{Arg, Body, Declaration, Entry, Number, Term, Value};
@@ -13,8 +13,10 @@ use crate::errors::Errors;
 use crate::suggest;
 
 /// The layer names `flow!` knows.
-pub const LAYERS: [&str; 8] = [
+pub const LAYERS: [&str; 10] = [
     "Coupling",
+    "MaskedAutoregressive",
+    "InverseMaskedAutoregressive",
     "Elementwise",
     "ElementwiseAffine",
     "ElementwiseShift",
@@ -24,14 +26,9 @@ pub const LAYERS: [&str; 8] = [
     "Permutation",
 ];
 /// Layer names of the design that the library does not have yet.
-const PLANNED_LAYERS: [&str; 4] = [
-    "MaskedAutoregressive",
-    "InverseAutoregressive",
-    "LU",
-    "Squeeze",
-];
+const PLANNED_LAYERS: [&str; 4] = ["LU", "Squeeze", "ChannelCoupling", "Convolution1x1"];
 /// Transformer names of the design that the library does not have yet.
-const PLANNED_TRANSFORMERS: [&str; 2] = ["RationalQuadratic", "LinearRational"];
+const PLANNED_TRANSFORMERS: [&str; 2] = ["LinearRational", "Sigmoid"];
 /// The coupling masks.
 const MASKS: [&str; 4] = ["HalfSplit", "Alternating", "Split", "Mask"];
 /// The conditioner transforms.
@@ -40,6 +37,8 @@ const NETS: [&str; 4] = ["FeedForward", "ResidualFeedForward", "Linear", "Consta
 pub const DEFAULT_HIDDEN: usize = 64;
 /// The default number of hidden layers of a feed-forward conditioner.
 pub const DEFAULT_HIDDEN_LAYERS: usize = 2;
+/// The default number of bins of a spline.
+pub const DEFAULT_BINS: usize = 8;
 
 /// Resolves one declaration; `None` when it cannot be given meaning at all.
 pub fn declaration(decl: Declaration, errors: &mut Errors) -> Flow {
@@ -189,7 +188,7 @@ pub fn layer(term: &Term, errors: &mut Errors) -> Option<Layer> {
                 },
                 suffix => {
                     let kind = TransformerKind::ALL.iter().find(|(n, _)| *n == suffix)?.1;
-                    Transformer { kind }
+                    Transformer::plain(kind)
                 }
             };
             Some(Layer::Elementwise {
@@ -198,6 +197,9 @@ pub fn layer(term: &Term, errors: &mut Errors) -> Option<Layer> {
             })
         }
         "Coupling" => coupling(term, errors).map(Layer::Coupling),
+        "MaskedAutoregressive" | "InverseMaskedAutoregressive" => {
+            autoregressive(term, errors).map(Layer::Autoregressive)
+        }
         _ if PLANNED_LAYERS.contains(&name.as_str()) => {
             errors.at(
                 term.name.span(),
@@ -296,12 +298,97 @@ pub fn default_net() -> Net {
     }
 }
 
+/// `MaskedAutoregressive(transformer, hidden = H, layers = L, activation = A, narrow = true,
+/// context = C)` and `InverseMaskedAutoregressive(...)`.
+fn autoregressive(term: &Term, errors: &mut Errors) -> Option<Autoregressive> {
+    let keys = ["hidden", "layers", "activation", "narrow", "context"];
+    let options = Options::read(term, &keys, errors);
+    let before = errors.len();
+    let context = options.size("context", 0, errors);
+    let hidden = options.size("hidden", 1, errors).unwrap_or(Spanned {
+        value: DEFAULT_HIDDEN,
+        span: term.name.span(),
+    });
+    let layers = options
+        .size("layers", 1, errors)
+        .map_or(DEFAULT_HIDDEN_LAYERS, |s| s.value);
+    let activation = options.activation(Activation::Tanh, errors);
+    let narrow = match options.named("narrow") {
+        None => false,
+        Some(Value::Bool(value, _)) => *value,
+        Some(other) => {
+            errors.at(other.span(), "`narrow` is `true` or `false`");
+            false
+        }
+    };
+    let transformer = match options.positional.as_slice() {
+        [Value::Term(t)] => transformer(t, errors),
+        [] => {
+            errors.at(
+                term.span,
+                format!(
+                    "`{}` needs a transformer, e.g. `{}(Affine, hidden = 64)`",
+                    term.name, term.name
+                ),
+            );
+            None
+        }
+        [first, ..] => {
+            errors.at(
+                first.span(),
+                "expected one transformer, e.g. `Affine`, then named options",
+            );
+            None
+        }
+    };
+    let transformer = transformer?;
+    (errors.len() == before).then_some(Autoregressive {
+        inverse: term.name != "MaskedAutoregressive",
+        transformer,
+        hidden,
+        layers,
+        activation,
+        narrow,
+        context,
+    })
+}
+
 /// A transformer term.
 fn transformer(term: &Term, errors: &mut Errors) -> Option<Transformer> {
     let name = term.name.to_string();
+    if name == "RationalQuadratic" {
+        let options = Options::read(term, &["bins", "bound"], errors);
+        let before = errors.len();
+        for extra in &options.positional {
+            errors.at(
+                extra.span(),
+                "name this option: `RationalQuadratic(bins = 8, bound = 5.0)`",
+            );
+        }
+        let bins = options
+            .size("bins", 1, errors)
+            .map_or(DEFAULT_BINS, |s| s.value);
+        let bound = match options.named("bound") {
+            None => None,
+            Some(Value::Number(n)) if n.value > 0.0 => Some(n.value),
+            Some(Value::Number(n)) => {
+                errors.at(n.span, format!("`bound` (the half-width of the spline's interval) must be positive, found {}", n.value));
+                None
+            }
+            Some(other) => {
+                errors.at(other.span(), "`bound` must be a number");
+                None
+            }
+        };
+        return (errors.len() == before).then_some(Transformer {
+            kind: TransformerKind::RationalQuadratic,
+            bins,
+            bound,
+        });
+    }
     if let Some((_, kind)) = TransformerKind::ALL.iter().find(|(n, _)| *n == name) {
         Options::none(term, errors);
-        return Some(Transformer { kind: *kind });
+        return Some(Transformer::plain(*kind));
     }
     if PLANNED_TRANSFORMERS.contains(&name.as_str()) {
         errors.at(
@@ -407,50 +494,26 @@ fn net(term: &Term, errors: &mut Errors) -> Option<Net> {
         );
     }
     let outputs = options.size("outputs", 1, errors);
-    let activation = |default, errors: &mut Errors| match options.named("activation") {
-        None => Some(default),
-        Some(Value::Term(t)) => {
-            let found = t.name.to_string();
-            match Activation::ALL.iter().find(|(n, _)| *n == found) {
-                Some((_, a)) => Some(*a),
-                None => {
-                    let known: Vec<&str> = Activation::ALL.iter().map(|(n, _)| *n).collect();
-                    errors.at(
-                        t.name.span(),
-                        suggest::unknown("activation", &found, "", &known),
-                    );
-                    None
-                }
-            }
-        }
-        Some(other) => {
-            errors.at(
-                other.span(),
-                "expected an activation, e.g. `Tanh` or `Relu`",
-            );
-            None
-        }
-    };
     let before = errors.len();
     let kind = match name.as_str() {
         "FeedForward" => {
             let checked_hidden = options.size("hidden", 1, errors);
             let layers = options.size("layers", 1, errors);
-            let activation = activation(Activation::Tanh, errors);
+            let activation = options.activation(Activation::Tanh, errors);
             NetKind::FeedForward {
                 hidden: checked_hidden.map_or(DEFAULT_HIDDEN, |s| s.value),
                 layers: layers.map_or(DEFAULT_HIDDEN_LAYERS, |s| s.value),
-                activation: activation.unwrap_or(Activation::Tanh),
+                activation,
             }
         }
         "ResidualFeedForward" => {
             let checked_hidden = options.size("hidden", 1, errors);
             let blocks = options.size("blocks", 1, errors);
-            let activation = activation(Activation::Relu, errors);
+            let activation = options.activation(Activation::Relu, errors);
             NetKind::ResidualFeedForward {
                 hidden: checked_hidden.map_or(DEFAULT_HIDDEN, |s| s.value),
                 blocks: blocks.map_or(2, |s| s.value),
-                activation: activation.unwrap_or(Activation::Relu),
+                activation,
             }
         }
         "Linear" => NetKind::Linear,
@@ -544,6 +607,34 @@ impl Options {
     /// The value of option `key`, if given.
     pub fn named(&self, key: &str) -> Option<&Value> {
         self.named.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// The `activation` option, `default` when not given (or after an error).
+    pub fn activation(&self, default: Activation, errors: &mut Errors) -> Activation {
+        match self.named("activation") {
+            None => default,
+            Some(Value::Term(t)) => {
+                let found = t.name.to_string();
+                match Activation::ALL.iter().find(|(n, _)| *n == found) {
+                    Some((_, a)) => *a,
+                    None => {
+                        let known: Vec<&str> = Activation::ALL.iter().map(|(n, _)| *n).collect();
+                        errors.at(
+                            t.name.span(),
+                            suggest::unknown("activation", &found, "", &known),
+                        );
+                        default
+                    }
+                }
+            }
+            Some(other) => {
+                errors.at(
+                    other.span(),
+                    "expected an activation, e.g. `Tanh` or `Relu`",
+                );
+                default
+            }
+        }
     }
 
     /// Option `key` as a size of at least `min`, if given (an error when it is not a size).

@@ -6,7 +6,8 @@ use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{
-    Attribute, Ident, LitFloat, LitInt, Token, Visibility, braced, bracketed, parenthesized,
+    Attribute, Ident, LitBool, LitFloat, LitInt, Token, Visibility, braced, bracketed,
+    parenthesized,
 };
 
 /// Everything inside `flow! { ... }`: one or more declarations.
@@ -83,6 +84,8 @@ pub enum Value {
     Number(Number),
     /// `[n, n, ...]`.
     List(Vec<Number>, Span),
+    /// `true` or `false`.
+    Bool(bool, Span),
 }
 
 /// A numeric literal, possibly negated.
@@ -109,7 +112,7 @@ impl Value {
         match self {
             Value::Term(t) => t.span,
             Value::Number(n) => n.span,
-            Value::List(_, span) => *span,
+            Value::List(_, span) | Value::Bool(_, span) => *span,
         }
     }
 }
@@ -234,6 +237,9 @@ impl Parse for Value {
                 items.into_iter().collect(),
                 bracket.span.join(),
             ))
+        } else if input.peek(LitBool) {
+            let lit: LitBool = input.parse()?;
+            Ok(Value::Bool(lit.value, lit.span))
         } else if input.peek(Ident) {
             Ok(Value::Term(input.parse()?))
         } else {

@@ -4,7 +4,10 @@
 
 use proc_macro2::Span;
 
-use super::ir::{Coupling, Flow, Layer, MaskKind, NetKind, Shape, Spanned, TransformerKind};
+use super::ir::{
+    Activation, Autoregressive, Coupling, Flow, Layer, MaskKind, NetKind, Shape, Spanned,
+    Transformer,
+};
 use crate::errors::Errors;
 
 /// A flow with every size known.
@@ -27,7 +30,7 @@ pub enum Step {
         block: Vec<Step>,
     },
     /// A transformer on every element.
-    Elementwise(TransformerKind),
+    Elementwise(Transformer),
     /// Activation normalization.
     ActNorm,
     /// Reverses the elements.
@@ -36,12 +39,30 @@ pub enum Step {
     Permutation(Vec<usize>),
     /// A coupling layer.
     Coupling(CouplingPlan),
+    /// A masked autoregressive layer (or an inverse one) with a MADE conditioner.
+    Autoregressive(AutoregressivePlan),
+}
+
+/// A masked autoregressive layer with its sizes.
+pub struct AutoregressivePlan {
+    /// Inverse (IAF) when true.
+    pub inverse: bool,
+    /// The transformer.
+    pub transformer: Transformer,
+    /// Hidden width.
+    pub hidden: usize,
+    /// Hidden layers.
+    pub layers: usize,
+    /// Activation.
+    pub activation: Activation,
+    /// Whether a width below the MADE rule was accepted.
+    pub narrow: bool,
 }
 
 /// A coupling layer with its sizes.
 pub struct CouplingPlan {
     /// The transformer.
-    pub transformer: TransformerKind,
+    pub transformer: Transformer,
     /// The source (conditioning) indices, in the order the conditioner reads them.
     pub source: Vec<usize>,
     /// The target (transformed) indices.
@@ -106,7 +127,7 @@ impl Checker {
                 context,
             } => {
                 self.check_context(*context, errors);
-                Step::Elementwise(transformer.kind)
+                Step::Elementwise(*transformer)
             }
             Layer::ActNorm => Step::ActNorm,
             Layer::ReversePermutation => Step::ReversePermutation,
@@ -114,6 +135,54 @@ impl Checker {
                 Step::Permutation(self.permutation(order, *span, errors)?)
             }
             Layer::Coupling(coupling) => Step::Coupling(self.coupling(coupling, errors)?),
+            Layer::Autoregressive(layer) => {
+                Step::Autoregressive(self.autoregressive(layer, errors)?)
+            }
+        })
+    }
+
+    /// A MADE must be wide enough for every input to condition something, unless `narrow`.
+    fn autoregressive(
+        &self,
+        layer: &Autoregressive,
+        errors: &mut Errors,
+    ) -> Option<AutoregressivePlan> {
+        self.check_context(layer.context, errors);
+        let (d, c, h) = (self.event, self.context.value, layer.hidden.value);
+        // The MADE width rule (`flows::conditioner::made::min_width`): hidden degrees run over
+        // `lowest..=D-1`, one unit each when the width is short, so inputs `j >= lowest + H - 1`
+        // (before the last) feed no unit that any output reads.
+        let min = d.saturating_sub(1) + usize::from(c > 0);
+        if h < min && !layer.narrow {
+            let lowest = usize::from(c == 0 && d > 1);
+            let first = lowest + h - 1;
+            let last = d - 2;
+            let inputs = if first == last {
+                format!("input {first} would condition nothing")
+            } else {
+                format!("inputs {first} to {last} would condition nothing")
+            };
+            let rule = if c > 0 {
+                format!("D - 1 + 1 = {min} (event size {d}, with a context)")
+            } else {
+                format!("D - 1 = {min} (event size {d})")
+            };
+            errors.at(
+                layer.hidden.span,
+                format!(
+                    "a MADE hidden width of {h} is below {rule}: {inputs}; widen it to at least \
+                     {min}, or opt in with `narrow = true`"
+                ),
+            );
+            return None;
+        }
+        Some(AutoregressivePlan {
+            inverse: layer.inverse,
+            transformer: layer.transformer,
+            hidden: h,
+            layers: layer.layers,
+            activation: layer.activation,
+            narrow: layer.narrow,
         })
     }
 
@@ -276,7 +345,7 @@ impl Checker {
             );
             return None;
         }
-        let p = coupling.transformer.kind.parameters();
+        let p = coupling.transformer.parameters();
         if let Some(outputs) = coupling.net.outputs {
             let needed = p * target.len();
             if outputs.value != needed {
@@ -294,7 +363,7 @@ impl Checker {
             }
         }
         Some(CouplingPlan {
-            transformer: coupling.transformer.kind,
+            transformer: coupling.transformer,
             source,
             target,
             net: coupling.net.kind,
