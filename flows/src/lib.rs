@@ -39,6 +39,8 @@ pub mod net;
 pub mod params;
 pub mod preset;
 mod scalar;
+#[cfg(feature = "std")]
+pub mod train;
 pub mod transformer;
 
 pub use bijection::Bijection;

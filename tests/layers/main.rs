@@ -3,6 +3,7 @@
 mod autoregressive;
 mod coupling;
 mod elementwise;
+mod fit;
 mod flow;
 mod gradients;
 mod splines;

@@ -1,0 +1,83 @@
+//! Flat parameter vectors and batch gradients (in parallel with the `rayon` feature).
+
+use crate::{Parameters, Path, Real};
+
+/// Every parameter scalar of `p`, in visiting order, as `f64`.
+pub(crate) fn flatten<T: Real, P: Parameters<T>>(p: &P, out: &mut Vec<f64>) {
+    out.clear();
+    p.visit(&Path::ROOT, &mut |_, values| {
+        out.extend(values.iter().map(|v| v.to_f64()));
+    });
+}
+
+/// Adds every parameter scalar of `p` to `out` (which has the right length).
+fn add_flat<T: Real, P: Parameters<T>>(p: &P, out: &mut [f64]) {
+    let mut offset = 0;
+    p.visit(&Path::ROOT, &mut |_, values| {
+        for (o, v) in out[offset..].iter_mut().zip(values) {
+            *o += v.to_f64();
+        }
+        offset += values.len();
+    });
+}
+
+/// Sets the parameters of `p` from a flat vector.
+pub(crate) fn assign<T: Real, P: Parameters<T>>(p: &mut P, flat: &[f64]) {
+    let mut offset = 0;
+    p.visit_mut(&Path::ROOT, &mut |_, values| {
+        for (v, f) in values.iter_mut().zip(&flat[offset..]) {
+            *v = T::lit(*f);
+        }
+        offset += values.len();
+    });
+}
+
+/// Sets every parameter of `p` to zero.
+fn zero<T: Real, P: Parameters<T>>(p: &mut P) {
+    p.visit_mut(&Path::ROOT, &mut |_, values| values.fill(T::zero()));
+}
+
+/// Sums `per_item(model, item, grad)` over `items`: each call adds one item's gradient into the
+/// accumulator `grad` (a zeroed copy of the model) and returns its loss. Writes the summed
+/// gradient, flat, into `grad_out` and returns the summed loss.
+///
+/// With the `rayon` feature the items are split into one contiguous chunk per thread and the
+/// chunks' sums are added in chunk order, so the result depends only on the thread count.
+pub(crate) fn batch_gradient<T, M, F>(
+    model: &M,
+    items: &[usize],
+    per_item: F,
+    grad_out: &mut Vec<f64>,
+) -> f64
+where
+    T: Real,
+    M: Parameters<T> + Clone + Send + Sync,
+    F: Fn(&M, usize, &mut M) -> f64 + Sync,
+{
+    let chunk = |chunk_items: &[usize]| {
+        let mut grad = Box::new(model.clone());
+        zero(grad.as_mut());
+        let loss: f64 = chunk_items
+            .iter()
+            .map(|&i| per_item(model, i, grad.as_mut()))
+            .sum();
+        (loss, grad)
+    };
+    #[cfg(feature = "rayon")]
+    let parts: Vec<(f64, Box<M>)> = {
+        use rayon::prelude::*;
+        let threads = rayon::current_num_threads().max(1);
+        let size = items.len().div_ceil(threads).max(1);
+        items.par_chunks(size).map(chunk).collect()
+    };
+    #[cfg(not(feature = "rayon"))]
+    let parts: Vec<(f64, Box<M>)> = vec![chunk(items)];
+    grad_out.clear();
+    grad_out.resize(M::COUNT, 0.0);
+    let mut loss = 0.0;
+    for (part_loss, grad) in &parts {
+        loss += part_loss;
+        add_flat(grad.as_ref(), grad_out);
+    }
+    loss
+}

@@ -1,0 +1,104 @@
+//! Adam and AdamW.
+
+use crate::{Parameters, Path, Real};
+
+/// Adam (Kingma and Ba 2015) with decoupled weight decay (AdamW, Loshchilov and Hutter 2019) and
+/// optional gradient-norm clipping. The moments are kept in `f64` whatever the flow's scalar.
+///
+/// The weight decay is 0 by default: torchflows' default of 0.01 measurably hurts its fits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adam {
+    /// The step size.
+    pub learning_rate: f64,
+    /// The decay of the first moment.
+    pub beta1: f64,
+    /// The decay of the second moment.
+    pub beta2: f64,
+    /// Added to the root of the second moment.
+    pub epsilon: f64,
+    /// Decoupled weight decay: each step also subtracts `learning_rate · weight_decay · θ`.
+    pub weight_decay: f64,
+    /// If set, a gradient whose Euclidean norm exceeds it is scaled down to it.
+    pub max_grad_norm: Option<f64>,
+    first: Vec<f64>,
+    second: Vec<f64>,
+    steps: i32,
+}
+
+impl Adam {
+    /// Adam with the usual constants (`β = (0.9, 0.999)`, `ε = 1e-8`), no weight decay and no
+    /// clipping.
+    pub fn new(learning_rate: f64) -> Self {
+        Self {
+            learning_rate,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            weight_decay: 0.0,
+            max_grad_norm: None,
+            first: Vec::new(),
+            second: Vec::new(),
+            steps: 0,
+        }
+    }
+
+    /// AdamW: Adam with decoupled weight decay.
+    pub fn with_weight_decay(mut self, weight_decay: f64) -> Self {
+        self.weight_decay = weight_decay;
+        self
+    }
+
+    /// Clips the gradient to at most this Euclidean norm.
+    pub fn with_max_grad_norm(mut self, max_grad_norm: Option<f64>) -> Self {
+        self.max_grad_norm = max_grad_norm;
+        self
+    }
+
+    /// Forgets the moments, as a fresh optimizer.
+    pub fn reset(&mut self) {
+        self.first.clear();
+        self.second.clear();
+        self.steps = 0;
+    }
+
+    /// One step on `params` given the flat gradient `grad` (in the parameters' visiting order,
+    /// one entry per scalar), which is clipped in place first if clipping is on. Returns the
+    /// gradient norm before clipping.
+    pub fn step<T: Real, P: Parameters<T>>(&mut self, params: &mut P, grad: &mut [f64]) -> f64 {
+        if self.first.len() != grad.len() {
+            self.first = vec![0.0; grad.len()];
+            self.second = vec![0.0; grad.len()];
+            self.steps = 0;
+        }
+        let norm = grad.iter().map(|g| g * g).sum::<f64>().sqrt();
+        if let Some(max) = self.max_grad_norm
+            && norm > max
+        {
+            let factor = max / norm;
+            grad.iter_mut().for_each(|g| *g *= factor);
+        }
+        self.steps = self.steps.saturating_add(1);
+        let correction1 = 1.0 - self.beta1.powi(self.steps);
+        let correction2 = 1.0 - self.beta2.powi(self.steps);
+        let step_size = self.learning_rate / correction1;
+        let decay = 1.0 - self.learning_rate * self.weight_decay;
+        let mut offset = 0;
+        params.visit_mut(&Path::ROOT, &mut |_, values| {
+            for (k, value) in values.iter_mut().enumerate() {
+                let i = offset + k;
+                let (Some(&g), Some(m), Some(v)) =
+                    (grad.get(i), self.first.get_mut(i), self.second.get_mut(i))
+                else {
+                    continue;
+                };
+                *m = self.beta1 * *m + (1.0 - self.beta1) * g;
+                *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
+                let denominator = (*v / correction2).sqrt() + self.epsilon;
+                let updated = value.to_f64() * decay - step_size * *m / denominator;
+                *value = T::lit(updated);
+            }
+            offset += values.len();
+        });
+        norm
+    }
+}
