@@ -2,19 +2,21 @@
 //!
 //! Run with `cargo run --release --example quickstart`.
 
-use flows::RealNVP;
+use flows::flow;
 use flows::nalgebra::SVector;
 use flows::rand::{SeedableRng, rngs::Xoshiro256PlusPlus};
 
-/// RealNVP on 2-D events: 4 coupling blocks with 64-unit conditioners.
-type Moons = RealNVP!(f64, 2, layers = 4, hidden = 64);
+flow! {
+    /// RealNVP on 2-D events: 4 coupling blocks with 64-unit conditioners.
+    struct Moons: f64 [2] = RealNVP(layers = 4, hidden = 64);
+}
 
 fn main() {
     let flow = Moons::seeded(0);
     println!(
         "RealNVP on [2]: {} parameters ({} bytes)",
-        <Moons as flows::Parameters<f64>>::COUNT,
-        <Moons as flows::Parameters<f64>>::BYTES
+        Moons::PARAMETER_COUNT,
+        Moons::PARAMETER_BYTES
     );
 
     for point in [[0.0, 0.0], [1.0, -0.5], [-2.0, 3.0]] {

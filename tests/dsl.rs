@@ -230,3 +230,34 @@ fn autoregressive_and_spline_layers_are_the_library_layers() {
     let x = SVector::from([0.5f32, -1.0, 2.0, 0.0, 1.0]);
     assert!(maf.log_prob(&x).is_finite() && iaf.log_prob(&x).is_finite());
 }
+
+flow! {
+    /// More layers than one tuple holds: nested tuples of at most 12.
+    struct Long: f64 [2] {
+        ActNorm, ReversePermutation, ActNorm, ReversePermutation, ActNorm, ReversePermutation,
+        ActNorm, ReversePermutation, ActNorm, ReversePermutation, ActNorm, ReversePermutation,
+        ActNorm, ElementwiseShift,
+    }
+
+    /// No layers: the identity.
+    struct Identity: f32 [3] {}
+}
+
+#[test]
+fn long_and_empty_layer_lists() {
+    let mut long = Long::seeded(0);
+    let mut names = Vec::new();
+    long.visit(&flows::Path::ROOT, &mut |p, _| names.push(p.to_string()));
+    assert_eq!(names.first().unwrap(), "0.0.shift");
+    assert_eq!(names.last().unwrap(), "1.1.conditioner.blocks.1.bias");
+    let mut batch = vec![SVector::from([1.0, 2.0]), SVector::from([3.0, 5.0])];
+    long.initialize_from_data(&mut batch);
+    let x = SVector::from([0.5, 0.25]);
+    let (z, _) = long.forward(&x, &SVector::zeros());
+    assert!((long.inverse(&z, &SVector::zeros()).0 - x).norm() < 1e-12);
+
+    let identity = Identity::seeded(0);
+    let x = SVector::from([1.0f32, 2.0, 3.0]);
+    assert_eq!(identity.forward(&x, &SVector::zeros()), (x, 0.0));
+    assert_eq!(Identity::PARAMETER_COUNT, 0);
+}

@@ -14,15 +14,26 @@ use proc_macro::TokenStream;
 
 /// Declares flow types with static shapes.
 ///
-/// See the `flows` crate's documentation of `flow!` for the syntax reference.
+/// ```text
+/// flow! {
+///     /// 10-D readings given a 3-D context.
+///     pub struct Sensor: f32 [10] | context 3 {
+///         ElementwiseAffine,
+///         4 * { ReversePermutation, Coupling(Affine, HalfSplit, FeedForward(hidden = 64)), ActNorm },
+///         MaskedAutoregressive(RationalQuadratic(bins = 8, bound = 5.0), hidden = 64),
+///     }
+///     pub struct Moons: f64 [2] = RealNVP(layers = 6, hidden = 64);
+/// }
+/// ```
+///
+/// The syntax reference, with an example of every form, is the `flows::dsl` module.
 #[proc_macro]
 pub fn flow(input: TokenStream) -> TokenStream {
     flow::expand(input.into()).into()
 }
 
-/// Composes the fields of a struct, in order, into one bijection.
-///
-/// See the `flows` crate's documentation of `Bijection` for the attribute.
+/// Composes the fields of a struct, in order, into one bijection: `#[derive(Bijection)]` with
+/// `#[bijection(f32, [D])]` or `#[bijection(f32, [D], context = C)]`. See the `flows::dsl` module.
 #[proc_macro_derive(Bijection, attributes(bijection))]
 pub fn derive_bijection(input: TokenStream) -> TokenStream {
     match syn::parse(input) {

@@ -31,6 +31,7 @@ mod bijection;
 mod compose;
 pub mod conditioner;
 pub mod distribution;
+pub mod dsl;
 mod error;
 mod flow;
 pub mod gradient;
