@@ -261,3 +261,41 @@ fn long_and_empty_layer_lists() {
     assert_eq!(identity.forward(&x, &SVector::zeros()), (x, 0.0));
     assert_eq!(Identity::PARAMETER_COUNT, 0);
 }
+
+flow! {
+    /// Layers of the user's own types: a derived struct and a declared flow.
+    struct Composed: f64 [3] {
+        Bijection(Pair),
+        2 * { Bijection(Inner), ReversePermutation },
+    }
+
+    struct Inner: f64 [3] { ActNorm, ElementwiseAffine }
+}
+
+#[test]
+fn user_types_compose_inside_flow() {
+    let mut composed = Composed::seeded(4);
+    let mut k = 0.0;
+    composed.visit_mut(&flows::Path::ROOT, &mut |_, v| {
+        for x in v {
+            k += 1.0;
+            *x = 0.1 * (k * 0.9f64).cos();
+        }
+    });
+    let (pair, blocks) = composed.0.bijection.clone();
+    let x = SVector::from([0.3, -0.6, 0.9]);
+    let c = SVector::<f64, 0>::zeros();
+    let (mut z, mut log_det) = pair.forward(&x, &c);
+    for (inner, reverse) in &blocks {
+        let (next, ld) = (inner.clone(), *reverse).forward(&z, &c);
+        z = next;
+        log_det += ld;
+    }
+    let (declared_z, declared_log_det) = composed.forward(&x, &c);
+    assert_eq!(declared_z, z);
+    assert!((declared_log_det - log_det).abs() < 1e-14);
+    let mut names = Vec::new();
+    composed.visit(&flows::Path::ROOT, &mut |p, _| names.push(p.to_string()));
+    assert_eq!(names[0], "0.norm.shift");
+    assert!(names.contains(&"1.1.0.0.log_scale".to_string()));
+}

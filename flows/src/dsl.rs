@@ -61,6 +61,12 @@
 //! | activation normalization | `ActNorm` | |
 //! | permutations | `ReversePermutation`, `Permutation([2, 0, 1])` | |
 //! | repeated block | `N * { LAYER, LAYER, ... }` | |
+//! | a layer of your own type | `Bijection(path::to::Type)` | |
+//!
+//! `Bijection(TYPE)` takes any type that is a [`Bijection`](crate::Bijection) of the flow's sizes
+//! and implements [`Parameters`](crate::Parameters), [`Random`](crate::Random), `Clone` and `Debug`:
+//! another declared flow, a struct with `#[derive(Bijection)]`, a library layer the macro has no
+//! form for. A type of other sizes is underlined, with the sizes it was expected to have.
 //!
 //! A layer's `context = C` states the context size it expects; it must be the flow's. A repeated
 //! block is an array of `N` identical blocks (one type, one copy of its code). The MADE of an

@@ -46,6 +46,10 @@ fn rows(steps: &[Step], prefix: &str, d: usize, lines: &mut Vec<String>) {
             ),
             Step::ActNorm => ("ActNorm".into(), format!("{d} elements")),
             Step::ReversePermutation => ("ReversePermutation".into(), format!("{d} elements")),
+            Step::Custom(ty) => {
+                let ty = quote::ToTokens::to_token_stream(ty).to_string();
+                (format!("Bijection({ty})"), format!("{d} elements"))
+            }
             Step::Permutation(order) => ("Permutation".into(), format!("order {order:?}")),
             Step::Coupling(c) => {
                 let net = match c.net {

@@ -3,7 +3,8 @@
 //! named newtype with its impls. Nothing here checks anything.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use super::doc;
 use super::ir::{Activation, Flow, NetKind, Transformer, TransformerKind};
@@ -47,7 +48,30 @@ pub fn flow(flow: &Flow, plan: Option<&Plan>, event: usize) -> TokenStream {
     });
     let vector = quote!(::flows::nalgebra::SVector<#scalar, #d>);
     let context = quote!(::flows::nalgebra::SVector<#scalar, #c>);
+    // The user's own layer types are checked here, each at its own token, so that a type that is
+    // not a bijection of the flow's sizes gives one error there; the `Bijection` impl below only
+    // assumes it (a higher-ranked bound is checked where it is used, not here).
+    let customs = Step::custom_types(steps);
+    let checks = customs
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> __layer::<#ty>();));
+    let check = (!customs.is_empty()).then(|| {
+        quote! {
+            const _: () = {
+                fn __layer<B: ?Sized + ::flows::Bijection<#scalar, #d, #c>>() {}
+                #[allow(dead_code)]
+                fn __check() {
+                    #(#checks)*
+                }
+            };
+        }
+    });
+    let assumption = (!customs.is_empty())
+        .then(|| quote!(for<'a> #layers: ::flows::Bijection<#scalar, #d, #c>,));
+    let assume = assumption.as_ref().map(|a| quote!(where #a));
     quote! {
+        #check
+
         #(#attrs)*
         #docs
         #[derive(Clone, Debug)]
@@ -62,11 +86,16 @@ pub fn flow(flow: &Flow, plan: Option<&Plan>, event: usize) -> TokenStream {
             pub const EVENT_SIZE: usize = #d;
             /// The context size (0 for an unconditional flow).
             pub const CONTEXT_SIZE: usize = #c;
+        }
 
+        impl #name #assume {
             /// A flow initialized from `rng`.
             pub fn random<R: ::flows::rand::Rng + ?Sized>(rng: &mut R) -> Self {
                 let layers: #layers = #init;
-                Self(::flows::Flow::new(layers, ::core::default::Default::default()))
+                Self(::flows::Flow::<#scalar, #d, #c, #layers>::new(
+                    layers,
+                    ::core::default::Default::default(),
+                ))
             }
 
             /// A flow initialized deterministically from `seed` (the same on every platform).
@@ -91,7 +120,7 @@ pub fn flow(flow: &Flow, plan: Option<&Plan>, event: usize) -> TokenStream {
             }
         }
 
-        impl ::flows::Bijection<#scalar, #d, #c> for #name {
+        impl ::flows::Bijection<#scalar, #d, #c> for #name #assume {
             #[inline]
             fn forward(&self, x: &#vector, context: &#context) -> (#vector, #scalar) {
                 ::flows::Bijection::forward(&self.0, x, context)
@@ -123,7 +152,7 @@ pub fn flow(flow: &Flow, plan: Option<&Plan>, event: usize) -> TokenStream {
             }
         }
 
-        impl ::flows::Random for #name {
+        impl ::flows::Random for #name #assume {
             fn random<R: ::flows::rand::Rng + ?Sized>(rng: &mut R) -> Self {
                 #name::random(rng)
             }
@@ -132,6 +161,7 @@ pub fn flow(flow: &Flow, plan: Option<&Plan>, event: usize) -> TokenStream {
         impl ::flows::gradient::BijectionGradient<#scalar, #d, #c> for #name
         where
             for<'a> #inner: ::flows::gradient::BijectionGradient<#scalar, #d, #c>,
+            #assumption
         {
             ::flows::backward_from_with_gradient!(#scalar, #d, #c);
 
@@ -217,6 +247,7 @@ impl Gen {
             }
             Step::ActNorm => quote!(::flows::layer::ActNorm<#t, #d>),
             Step::ReversePermutation => quote!(::flows::layer::ReversePermutation),
+            Step::Custom(ty) => quote!(#ty),
             Step::Permutation(_) => quote!(::flows::layer::Permutation<#d>),
             Step::Autoregressive(plan) => self.autoregressive_type(plan),
             Step::Coupling(plan) => {

@@ -69,6 +69,8 @@ pub enum Layer {
     Coupling(Coupling),
     /// A masked autoregressive layer, or its inverse.
     Autoregressive(Autoregressive),
+    /// A layer of the user's own type (checked by rustc, at that type).
+    Custom(syn::Type),
 }
 
 /// A masked autoregressive layer (MAF) or an inverse one (IAF) with a MADE conditioner.

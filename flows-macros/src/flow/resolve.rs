@@ -13,7 +13,8 @@ use crate::errors::Errors;
 use crate::suggest;
 
 /// The layer names `flow!` knows.
-pub const LAYERS: [&str; 10] = [
+pub const LAYERS: [&str; 11] = [
+    "Bijection",
     "Coupling",
     "MaskedAutoregressive",
     "InverseMaskedAutoregressive",
@@ -136,6 +137,7 @@ fn entry(item: &Entry, errors: &mut Errors) -> Option<Layer> {
             })
         }
         Entry::Layer(term) => layer(term, errors),
+        Entry::Custom(ty) => Some(Layer::Custom(ty.clone())),
     }
 }
 
@@ -197,6 +199,13 @@ pub fn layer(term: &Term, errors: &mut Errors) -> Option<Layer> {
             })
         }
         "Coupling" => coupling(term, errors).map(Layer::Coupling),
+        "Bijection" => {
+            errors.at(
+                term.span,
+                "`Bijection` takes a type: `Bijection(path::to::Layer)`",
+            );
+            None
+        }
         "MaskedAutoregressive" | "InverseMaskedAutoregressive" => {
             autoregressive(term, errors).map(Layer::Autoregressive)
         }

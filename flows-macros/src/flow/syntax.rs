@@ -53,6 +53,8 @@ pub enum Entry {
     },
     /// A layer.
     Layer(Term),
+    /// `Bijection(Type)`: a layer of the user's own type.
+    Custom(syn::Type),
 }
 
 /// `Name` or `Name(args)`.
@@ -188,7 +190,16 @@ fn parse_entries(input: ParseStream) -> syn::Result<Vec<Entry>> {
                 block: parse_entries(&content)?,
             });
         } else {
-            entries.push(Entry::Layer(input.parse()?));
+            let fork = input.fork();
+            let name: Ident = fork.parse()?;
+            if name == "Bijection" && fork.peek(syn::token::Paren) {
+                input.parse::<Ident>()?;
+                let content;
+                parenthesized!(content in input);
+                entries.push(Entry::Custom(content.parse()?));
+            } else {
+                entries.push(Entry::Layer(input.parse()?));
+            }
         }
         if input.is_empty() {
             break;

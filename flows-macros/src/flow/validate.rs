@@ -41,6 +41,22 @@ pub enum Step {
     Coupling(CouplingPlan),
     /// A masked autoregressive layer (or an inverse one) with a MADE conditioner.
     Autoregressive(AutoregressivePlan),
+    /// A layer of the user's own type.
+    Custom(syn::Type),
+}
+
+impl Step {
+    /// The user's own layer types in `steps`, at any depth.
+    pub fn custom_types(steps: &[Step]) -> Vec<&syn::Type> {
+        steps
+            .iter()
+            .flat_map(|step| match step {
+                Step::Custom(ty) => vec![ty],
+                Step::Repeat { block, .. } => Step::custom_types(block),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
 }
 
 /// A masked autoregressive layer with its sizes.
@@ -131,6 +147,7 @@ impl Checker {
             }
             Layer::ActNorm => Step::ActNorm,
             Layer::ReversePermutation => Step::ReversePermutation,
+            Layer::Custom(ty) => Step::Custom(ty.clone()),
             Layer::Permutation { order, span } => {
                 Step::Permutation(self.permutation(order, *span, errors)?)
             }
