@@ -360,3 +360,135 @@ fn parameter_names() {
         74
     );
 }
+
+/// Gradients of MADE and of both directions of the layers against finite differences, and the
+/// sequential reverse mode against `D` full backward passes.
+macro_rules! gradient_tests {
+    ($($name:ident: $d:literal, $c:literal;)*) => {$(
+        mod $name {
+            use super::*;
+            use flows::gradient::BijectionGradient;
+            use harness::gradient::{check_bijection_gradient, check_conditioner_gradient};
+
+            const D: usize = $d;
+            const C: usize = $c;
+            const H: usize = D + 2;
+
+            #[test]
+            fn made() {
+                check_conditioner_gradient::<_, D, C, 2, D>(
+                    &perturbed::<Made<f64, D, C, H, 1, 2>>(100, 0.4),
+                    101,
+                );
+                check_conditioner_gradient::<_, D, C, 1, D>(
+                    &perturbed::<Made<f64, D, C, H, 0, 1, Relu>>(102, 0.4),
+                    103,
+                );
+            }
+
+            #[test]
+            fn maf_and_iaf() {
+                check_bijection_gradient::<_, D, C>(
+                    &perturbed::<AffineMaskedAutoregressive<f64, D, C, H, 1>>(110, 0.4),
+                    111,
+                );
+                check_bijection_gradient::<_, D, C>(
+                    &perturbed::<AffineInverseMaskedAutoregressive<f64, D, C, H, 0>>(112, 0.4),
+                    113,
+                );
+                check_bijection_gradient::<_, D, C>(
+                    &perturbed::<MaskedAutoregressive<Shift, Made<f64, D, C, H, 2, 1, Relu>, D, 1>>(
+                        114, 0.4,
+                    ),
+                    115,
+                );
+            }
+
+            #[test]
+            fn sequential_reverse_matches_full_passes() {
+                let maf = perturbed::<AffineMaskedAutoregressive<f64, D, C, H, 1>>(120, 0.4);
+                let full = MaskedAutoregressive::<Affine, FullPass<Made<f64, D, C, H, 1, 2>>, D, 2> {
+                    transformer: Affine,
+                    conditioner: FullPass(maf.conditioner),
+                };
+                let mut rng = rng(121);
+                let z: SVector<f64, D> = random_vector(&mut rng, 1.0);
+                let context: SVector<f64, C> = random_vector(&mut rng, 1.0);
+                let d_x: SVector<f64, D> = random_vector(&mut rng, 1.0);
+                let mut grad = maf;
+                zero_parameters(&mut grad);
+                let mut grad_full = full;
+                zero_parameters(&mut grad_full);
+                let (mut d_c, mut d_c_full) = (SVector::zeros(), SVector::zeros());
+                let d_z = maf.backward_inverse(&z, &context, &d_x, 0.7, &mut grad, &mut d_c);
+                let d_z_full =
+                    full.backward_inverse(&z, &context, &d_x, 0.7, &mut grad_full, &mut d_c_full);
+                assert!((d_z - d_z_full).abs().max() <= 1e-12, "d_z");
+                assert!((d_c - d_c_full).abs().max() <= 1e-12, "d_context");
+                let (a, b) = (harness::gradient::flat_parameters(&grad), harness::gradient::flat_parameters(&grad_full));
+                for ((name, x), (_, y)) in a.iter().zip(&b) {
+                    assert!((x - y).abs() <= 1e-12, "{name}: {x} vs {y}");
+                }
+            }
+        }
+    )*};
+}
+
+gradient_tests! {
+    gradient_d1: 1, 0;
+    gradient_d1_context: 1, 2;
+    gradient_d2: 2, 0;
+    gradient_d3_context: 3, 2;
+    gradient_d10: 10, 0;
+    gradient_d10_context: 10, 3;
+}
+
+/// The presets: torchflows' layout around MAF and IAF layers, at random parameters.
+macro_rules! preset_tests {
+    ($($name:ident: $d:literal, $c:literal;)*) => {$(
+        #[test]
+        fn $name() {
+            let mut rng = rng(130);
+            let mut maf = <flows::MAF!(f64, $d, context = $c, layers = 2, hidden = 8)>::random(&mut rng);
+            perturb(&mut maf.bijection, &mut rng, 0.2);
+            check_bijection::<_, $d, $c>(&maf.bijection, 131);
+            let mut iaf = <flows::IAF!(f64, $d, context = $c, layers = 2, hidden_layers = 1)>::random(&mut rng);
+            perturb(&mut iaf.bijection, &mut rng, 0.1);
+            check_bijection::<_, $d, $c>(&iaf.bijection, 132);
+            harness::gradient::check_flow_gradient(&maf, 133);
+        }
+    )*};
+}
+
+preset_tests! {
+    preset_d1: 1, 0;
+    preset_d2_context: 2, 2;
+    preset_d10: 10, 0;
+    preset_d10_context: 10, 3;
+}
+
+/// A width below the rule's minimum is raised to it; the default width is 64 with two hidden
+/// layers, and four blocks.
+#[test]
+fn preset_widths() {
+    use flows::layer::ActNorm;
+    type Narrow = flows::MAF!(f64, 10, hidden = 4);
+    type NarrowLayer = AffineMaskedAutoregressive<f64, 10, 0, 9, 1>;
+    let flow = Narrow::seeded(0);
+    let _: &(
+        flows::layer::ElementwiseAffine<f64, 10, 0>,
+        [(
+            flows::layer::ReversePermutation,
+            NarrowLayer,
+            ActNorm<f64, 10>,
+        ); 4],
+        flows::layer::ElementwiseAffine<f64, 10, 0>,
+        ActNorm<f64, 10>,
+    ) = &flow.bijection;
+    type Default64 = flows::IAF!(f32, 64, context = 1);
+    let iaf = Default64::seeded(1);
+    let _: &AffineInverseMaskedAutoregressive<f32, 64, 1, 64, 1> = &iaf.bijection.1[0].1;
+    type Wide = flows::IAF!(f32, 80, context = 1, layers = 1, hidden_layers = 1);
+    let wide = Wide::seeded(2);
+    let _: &AffineInverseMaskedAutoregressive<f32, 80, 1, 80, 0> = &wide.bijection.1[0].1;
+}

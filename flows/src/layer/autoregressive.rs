@@ -1,9 +1,10 @@
 //! Masked autoregressive layers (MAF) and their inverses (IAF).
 
-use nalgebra::SVector;
+use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
-use crate::net::{AutoregressiveTransform, Made};
+use crate::gradient::{BijectionGradient, Derivatives, TransformerGradient, Upstream};
+use crate::net::{AutoregressiveGradient, AutoregressiveTransform, Made};
 use crate::transformer::{Affine, InverseAffine, Transformer};
 use crate::{Bijection, Inverse, Parameters, Path, Random, Real};
 
@@ -63,6 +64,81 @@ where
             }
         }
         (x, log_det)
+    }
+}
+
+/// Reverse mode of both directions. The one-pass direction back-propagates through the network
+/// once. The sequential direction back-propagates through its `D` steps in reverse, interleaved
+/// with the network's [sequential reverse mode](AutoregressiveGradient::backward_sequential):
+/// about one backward pass for [`Made`].
+impl<T, Tr, Net, const D: usize, const C: usize, const P: usize> BijectionGradient<T, D, C>
+    for MaskedAutoregressive<Tr, Net, D, P>
+where
+    T: Real,
+    Tr: TransformerGradient<T, P>,
+    Net: AutoregressiveGradient<T, D, C, P>,
+{
+    crate::backward_from_with_gradient!(T, D, C);
+
+    fn forward_with_gradient(
+        &self,
+        x: &SVector<T, D>,
+        context: &SVector<T, C>,
+        upstream: &mut Upstream<'_, T, D>,
+        grad: &mut Self,
+        d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D> {
+        let mut d_x = SVector::<T, D>::zeros();
+        let (d_x_net, d_ctx) = self.conditioner.eval_with_gradient(
+            x,
+            context,
+            &mut |h| {
+                let parts: [Derivatives<T, P>; D] = core::array::from_fn(|i| {
+                    self.transformer
+                        .forward_derivatives(x[i], &h.column(i).into_owned())
+                });
+                let z = SVector::<T, D>::from_fn(|i, _| parts[i].value);
+                let log_det = parts.iter().fold(T::zero(), |sum, part| sum + part.log_det);
+                let (d_z, d_log_det) = upstream(&z, log_det);
+                let mut d_h = SMatrix::<T, P, D>::zeros();
+                for (i, part) in parts.iter().enumerate() {
+                    d_x[i] = d_z[i] * part.d_value_d_input + d_log_det * part.d_log_det_d_input;
+                    d_h.set_column(
+                        i,
+                        &(part.d_value_d_params * d_z[i] + part.d_log_det_d_params * d_log_det),
+                    );
+                }
+                d_h
+            },
+            &mut grad.conditioner,
+        );
+        *d_context += d_ctx;
+        d_x + d_x_net
+    }
+
+    fn inverse_with_gradient(
+        &self,
+        z: &SVector<T, D>,
+        context: &SVector<T, C>,
+        upstream: &mut Upstream<'_, T, D>,
+        grad: &mut Self,
+        d_context: &mut SVector<T, C>,
+    ) -> SVector<T, D> {
+        let (x, log_det) = self.inverse(z, context);
+        let (d_x, d_log_det) = upstream(&x, log_det);
+        let mut d_z = SVector::<T, D>::zeros();
+        *d_context += self.conditioner.backward_sequential(
+            &x,
+            context,
+            &mut |i, h, d_x_later| {
+                let part = self.transformer.inverse_derivatives(z[i], h);
+                let d_value = d_x[i] + d_x_later;
+                d_z[i] = d_value * part.d_value_d_input + d_log_det * part.d_log_det_d_input;
+                part.d_value_d_params * d_value + part.d_log_det_d_params * d_log_det
+            },
+            &mut grad.conditioner,
+        );
+        d_z
     }
 }
 

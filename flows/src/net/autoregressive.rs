@@ -4,6 +4,7 @@ use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
 use super::ConditionerTransform;
+use crate::gradient::ConditionerGradient;
 use crate::{Parameters, Path, Random, Real};
 
 /// A conditioner transform from a `D`-vector (and the context) to `P` parameters for each of its
@@ -37,6 +38,25 @@ pub trait AutoregressiveTransform<T: Real, const D: usize, const C: usize, const
 
     /// Records `x_i = value` (elements are pushed in order `0, 1, ...`).
     fn push(&self, state: &mut Self::State, i: usize, value: T);
+}
+
+/// An [`AutoregressiveTransform`] with the reverse mode of its sequential evaluation.
+pub trait AutoregressiveGradient<T: Real, const D: usize, const C: usize, const P: usize>:
+    AutoregressiveTransform<T, D, C, P> + ConditionerGradient<T, D, C, P, D>
+{
+    /// Reverse mode through the sequential evaluation that ended at `x` (every element known).
+    ///
+    /// For `i = D − 1` down to 0 it calls `step(i, h_i, d_x_i)` with the parameters `h_i` of
+    /// element `i` and `d_x_i`, the loss gradient with respect to `x_i` through the parameters of
+    /// the later elements (complete by then); `step` returns the loss gradient with respect to
+    /// `h_i`. Adds the parameter gradient into `grad` and returns the context gradient.
+    fn backward_sequential(
+        &self,
+        x: &SVector<T, D>,
+        context: &SVector<T, C>,
+        step: &mut dyn FnMut(usize, &SVector<T, P>, T) -> SVector<T, P>,
+        grad: &mut Self,
+    ) -> SVector<T, C>;
 }
 
 /// Any autoregressive network, evaluated in full at each step: the incremental evaluation of
@@ -88,6 +108,54 @@ where
         if let Some(x) = state.x.get_mut(i) {
             *x = value;
         }
+    }
+}
+
+impl<T: Real, const I: usize, const C: usize, const P: usize, const B: usize, Net>
+    ConditionerGradient<T, I, C, P, B> for FullPass<Net>
+where
+    Net: ConditionerGradient<T, I, C, P, B>,
+{
+    fn backward(
+        &self,
+        x: &SVector<T, I>,
+        context: &SVector<T, C>,
+        d_out: &SMatrix<T, P, B>,
+        grad: &mut Self,
+    ) -> (SVector<T, I>, SVector<T, C>) {
+        self.0.backward(x, context, d_out, &mut grad.0)
+    }
+}
+
+/// One full backward pass per element (`D` in all).
+impl<T: Real, const D: usize, const C: usize, const P: usize, Net>
+    AutoregressiveGradient<T, D, C, P> for FullPass<Net>
+where
+    Net: ConditionerGradient<T, D, C, P, D>,
+{
+    fn backward_sequential(
+        &self,
+        x: &SVector<T, D>,
+        context: &SVector<T, C>,
+        step: &mut dyn FnMut(usize, &SVector<T, P>, T) -> SVector<T, P>,
+        grad: &mut Self,
+    ) -> SVector<T, C> {
+        let h = self.0.eval(x, context);
+        let mut d_x = SVector::<T, D>::zeros();
+        let mut d_context = SVector::<T, C>::zeros();
+        for (i, column) in h.column_iter().enumerate().rev() {
+            let d_h = step(
+                i,
+                &column.into_owned(),
+                d_x.get(i).copied().unwrap_or_default(),
+            );
+            let mut d_out = SMatrix::<T, P, D>::zeros();
+            d_out.set_column(i, &d_h);
+            let (dx, dc) = self.0.backward(x, context, &d_out, &mut grad.0);
+            d_x += dx;
+            d_context += dc;
+        }
+        d_context
     }
 }
 

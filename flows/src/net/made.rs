@@ -62,9 +62,9 @@ pub struct Made<
     Act = Tanh,
     const NARROW: bool = false,
 > {
-    input: InputDense<T, H, D, C>,
-    hidden: [Dense<T, H, H>; M],
-    output: [Dense<T, P, H>; D],
+    pub(super) input: InputDense<T, H, D, C>,
+    pub(super) hidden: [Dense<T, H, H>; M],
+    pub(super) output: [Dense<T, P, H>; D],
     activation: PhantomData<Act>,
 }
 
@@ -86,7 +86,7 @@ impl<T: Real, const H: usize, const M: usize> MadeState<T, H, M> {
 
 /// `y[from..] += a * w[from..]`.
 #[inline(always)]
-fn axpy_tail<T: Real>(y: &mut [T], w: &[T], from: usize, a: T) {
+pub(super) fn axpy_tail<T: Real>(y: &mut [T], w: &[T], from: usize, a: T) {
     for (y, w) in y.iter_mut().zip(w).skip(from) {
         *y += *w * a;
     }
@@ -188,6 +188,24 @@ impl<
         }
     }
 
+    /// The parameters of element `i` from the activations `last` of the last hidden layer (only
+    /// the units it may see are read).
+    #[inline]
+    pub(super) fn output_at(&self, i: usize, last: &SVector<T, H>) -> SVector<T, P> {
+        let Some(block) = self.output.get(i) else {
+            return SVector::zeros();
+        };
+        let end = Self::DEGREES.units_read_by_output(i);
+        let mut out = block.bias;
+        let columns = block.weight.as_slice().chunks_exact(P.max(1));
+        for (column, &h) in columns.zip(last.as_slice()).take(end) {
+            for (o, w) in out.as_mut_slice().iter_mut().zip(column) {
+                *o += *w * h;
+            }
+        }
+        out
+    }
+
     /// Marks the units of degree `degree` final in every hidden layer: applies the activation to
     /// them, and adds their contributions to the layer above.
     #[inline]
@@ -246,18 +264,7 @@ impl<
 
     #[inline]
     fn element(&self, state: &Self::State, i: usize) -> SVector<T, P> {
-        let Some(block) = self.output.get(i) else {
-            return SVector::zeros();
-        };
-        let end = Self::DEGREES.units_read_by_output(i);
-        let mut out = block.bias;
-        let columns = block.weight.as_slice().chunks_exact(P.max(1));
-        for (column, &h) in columns.zip(state.last().as_slice()).take(end) {
-            for (o, w) in out.as_mut_slice().iter_mut().zip(column) {
-                *o += *w * h;
-            }
-        }
-        out
+        self.output_at(i, state.last())
     }
 
     #[inline]

@@ -14,10 +14,13 @@ mod dense;
 mod feed_forward;
 mod linear;
 mod made;
+mod made_gradient;
 mod residual;
 
 pub use activation::{Activation, Relu, Tanh};
-pub use autoregressive::{AutoregressiveTransform, FullPass, FullPassState};
+pub use autoregressive::{
+    AutoregressiveGradient, AutoregressiveTransform, FullPass, FullPassState,
+};
 pub use constant::Constant;
 pub use dense::{Dense, InputDense};
 pub use feed_forward::FeedForward;

@@ -33,10 +33,24 @@
 //!
 //! torchflows' defaults (`layers = 2`, a hidden width of `max(4, 5 log10 n)`: 5 at `D = 10`) fit
 //! two moons barely better than a Gaussian; ours are those of zuko, which fit it well.
+//!
+//! | macro | base layer |
+//! |---|---|
+//! | [`NICE!`](crate::NICE) | additive half-split coupling |
+//! | [`RealNVP!`](crate::RealNVP) | affine half-split coupling |
+//! | [`MAF!`](crate::MAF) | affine masked autoregressive layer ([`Made`](crate::net::Made) conditioner) |
+//! | [`IAF!`](crate::IAF) | affine inverse masked autoregressive layer |
+//!
+//! In `MAF!` and `IAF!` the MADE width is `hidden` raised to `D - 1` (`D` with a context) when it
+//! is smaller ([`made_width`]), so every input conditions the later elements whatever the options.
 
+mod autoregressive;
 mod coupling;
 mod spline;
 
+pub use autoregressive::{
+    AutoregressiveBlock, AutoregressiveFlow, AutoregressiveLayers, made_width,
+};
 pub use coupling::{CouplingBlock, CouplingFlow, CouplingLayers};
 
 /// The options of a preset macro; a struct so that an unknown option name is a compile error.

@@ -1,0 +1,301 @@
+//! Reverse-mode gradients of [`Made`]: of its one-pass evaluation and of its sequential one.
+//!
+//! Both walk the hidden units one degree at a time, from the highest degree down, reading only
+//! the weights the masks allow (so the gradients of masked weights stay exactly zero). In the
+//! sequential form the walk is interleaved with the elements, from the last down: once the
+//! parameters of elements `i..D` have been back-propagated, the units of degree `i` have their
+//! whole gradient, and passing it down gives `x_{i-1}` its whole gradient. That costs about one
+//! backward pass in all.
+
+use nalgebra::{SMatrix, SVector};
+
+use super::made::axpy_tail;
+use super::{Activation, AutoregressiveGradient, Made};
+use crate::Real;
+use crate::gradient::ConditionerGradient;
+
+/// The pre-activations and activations of every hidden layer at one input.
+struct Activations<T: Real, const H: usize, const M: usize> {
+    first: (SVector<T, H>, SVector<T, H>),
+    deeper: [(SVector<T, H>, SVector<T, H>); M],
+}
+
+impl<T: Real, const H: usize, const M: usize> Activations<T, H, M> {
+    fn last(&self) -> &SVector<T, H> {
+        self.deeper.last().map_or(&self.first.1, |layer| &layer.1)
+    }
+}
+
+/// The gradients of the loss with respect to every hidden layer's activations.
+struct HiddenGradients<T: Real, const H: usize, const M: usize> {
+    first: SVector<T, H>,
+    deeper: [SVector<T, H>; M],
+}
+
+impl<T: Real, const H: usize, const M: usize> HiddenGradients<T, H, M> {
+    fn zeros() -> Self {
+        Self {
+            first: SVector::zeros(),
+            deeper: [SVector::zeros(); M],
+        }
+    }
+
+    fn last_mut(&mut self) -> &mut SVector<T, H> {
+        match self.deeper.last_mut() {
+            Some(last) => last,
+            None => &mut self.first,
+        }
+    }
+}
+
+impl<
+    T: Real,
+    const D: usize,
+    const C: usize,
+    const H: usize,
+    const M: usize,
+    const P: usize,
+    Act: Activation,
+    const NARROW: bool,
+> Made<T, D, C, H, M, P, Act, NARROW>
+{
+    /// Every hidden layer's pre-activations and activations at `(x, context)`, in the order of
+    /// operations of the incremental evaluation.
+    fn activations(&self, x: &SVector<T, D>, context: &SVector<T, C>) -> Activations<T, H, M> {
+        let degrees = Self::DEGREES;
+        let mut pre = self.input.context_weight * context + self.input.bias;
+        let columns = self.input.weight.as_slice().chunks_exact(H.max(1));
+        for (j, (column, &value)) in columns.zip(x.iter()).enumerate() {
+            axpy_tail(
+                pre.as_mut_slice(),
+                column,
+                degrees.units_fed_by_input(j),
+                value,
+            );
+        }
+        let first = (pre, pre.map(Act::apply));
+        let mut deeper = [first; M];
+        let mut below = first.1;
+        for (layer, slot) in self.hidden.iter().zip(deeper.iter_mut()) {
+            let mut pre = layer.bias;
+            let columns = layer.weight.as_slice().chunks_exact(H.max(1));
+            for (k, (column, &h)) in columns.zip(below.iter()).enumerate() {
+                axpy_tail(
+                    pre.as_mut_slice(),
+                    column,
+                    degrees.first_unit(degrees.degree(k)),
+                    h,
+                );
+            }
+            *slot = (pre, pre.map(Act::apply));
+            below = slot.1;
+        }
+        Activations { first, deeper }
+    }
+
+    /// Back-propagates `d_theta`, the gradient of the parameters of element `i`, into the
+    /// gradient of the last hidden layer and the output block's parameter gradient.
+    fn output_backward(
+        &self,
+        i: usize,
+        d_theta: &SVector<T, P>,
+        last: &SVector<T, H>,
+        d_last: &mut SVector<T, H>,
+        grad: &mut Self,
+    ) {
+        let (Some(block), Some(grad_block)) = (self.output.get(i), grad.output.get_mut(i)) else {
+            return;
+        };
+        grad_block.bias += d_theta;
+        let end = Self::DEGREES.units_read_by_output(i);
+        let step = P.max(1);
+        let units = block.weight.as_slice().chunks_exact(step);
+        let grads = grad_block.weight.as_mut_slice().chunks_exact_mut(step);
+        let hidden = last.iter().zip(d_last.as_mut_slice().iter_mut());
+        for ((column, grad_column), (&h, d_h)) in units.zip(grads).zip(hidden).take(end) {
+            for ((w, g), d) in column
+                .iter()
+                .zip(grad_column.iter_mut())
+                .zip(d_theta.iter())
+            {
+                *d_h += *w * *d;
+                *g += *d * h;
+            }
+        }
+    }
+
+    /// Back-propagates the units of degree `degree`, whose gradients are complete, through every
+    /// hidden layer from the last down to the inputs and the context.
+    #[allow(clippy::too_many_arguments)]
+    fn degree_backward(
+        &self,
+        degree: usize,
+        acts: &Activations<T, H, M>,
+        d_hidden: &mut HiddenGradients<T, H, M>,
+        x: &SVector<T, D>,
+        context: &SVector<T, C>,
+        grad: &mut Self,
+        d_x: &mut SVector<T, D>,
+        d_context: &mut SVector<T, C>,
+    ) {
+        let degrees = Self::DEGREES;
+        let (lo, hi) = (degrees.first_unit(degree), degrees.first_unit(degree + 1));
+        if lo == hi {
+            return;
+        }
+        // The gradient of the pre-activations of the units lo..hi of a layer.
+        let pre_gradient = |(pre, post): &(SVector<T, H>, SVector<T, H>),
+                            d_post: &SVector<T, H>| {
+            let mut d_pre = SVector::<T, H>::zeros();
+            for k in lo..hi {
+                d_pre[k] = d_post[k] * Act::derivative(pre[k], post[k]);
+            }
+            d_pre
+        };
+        for l in (0..M).rev() {
+            let d_pre = pre_gradient(&acts.deeper[l], &d_hidden.deeper[l]);
+            let below = if l == 0 {
+                &acts.first.1
+            } else {
+                &acts.deeper[l - 1].1
+            };
+            let d_below = if l == 0 {
+                &mut d_hidden.first
+            } else {
+                &mut d_hidden.deeper[l - 1]
+            };
+            let (layer, grad_layer) = (&self.hidden[l], &mut grad.hidden[l]);
+            // Units below of degree <= `degree` (0..hi) feed the units lo..hi.
+            for k1 in 0..hi {
+                for k2 in lo..hi {
+                    d_below[k1] += layer.weight[(k2, k1)] * d_pre[k2];
+                    grad_layer.weight[(k2, k1)] += d_pre[k2] * below[k1];
+                }
+            }
+            for k2 in lo..hi {
+                grad_layer.bias[k2] += d_pre[k2];
+            }
+        }
+        let d_pre = pre_gradient(&acts.first, &d_hidden.first);
+        // Inputs of degree <= `degree` (x_0..x_{degree-1}) feed the units lo..hi.
+        for j in 0..degree.min(D) {
+            for k in lo..hi {
+                d_x[j] += self.input.weight[(k, j)] * d_pre[k];
+                grad.input.weight[(k, j)] += d_pre[k] * x[j];
+            }
+        }
+        for c in 0..C {
+            for k in lo..hi {
+                d_context[c] += self.input.context_weight[(k, c)] * d_pre[k];
+                grad.input.context_weight[(k, c)] += d_pre[k] * context[c];
+            }
+        }
+        for k in lo..hi {
+            grad.input.bias[k] += d_pre[k];
+        }
+    }
+
+    /// The degrees of the hidden units, from the highest down.
+    fn degrees_down() -> impl Iterator<Item = usize> {
+        let degrees = Self::DEGREES;
+        (degrees.lowest()..=degrees.highest()).rev()
+    }
+}
+
+impl<
+    T: Real,
+    const D: usize,
+    const C: usize,
+    const H: usize,
+    const M: usize,
+    const P: usize,
+    Act: Activation,
+    const NARROW: bool,
+> ConditionerGradient<T, D, C, P, D> for Made<T, D, C, H, M, P, Act, NARROW>
+{
+    fn backward(
+        &self,
+        x: &SVector<T, D>,
+        context: &SVector<T, C>,
+        d_out: &SMatrix<T, P, D>,
+        grad: &mut Self,
+    ) -> (SVector<T, D>, SVector<T, C>) {
+        self.eval_with_gradient(x, context, &mut |_| *d_out, grad)
+    }
+
+    /// Keeps every layer's pre-activations and activations on the stack between the passes.
+    fn eval_with_gradient(
+        &self,
+        x: &SVector<T, D>,
+        context: &SVector<T, C>,
+        upstream: &mut dyn FnMut(&SMatrix<T, P, D>) -> SMatrix<T, P, D>,
+        grad: &mut Self,
+    ) -> (SVector<T, D>, SVector<T, C>) {
+        let acts = self.activations(x, context);
+        let mut out = SMatrix::<T, P, D>::zeros();
+        for i in 0..D {
+            out.set_column(i, &self.output_at(i, acts.last()));
+        }
+        let d_out = upstream(&out);
+        let mut d_hidden = HiddenGradients::zeros();
+        for i in 0..D {
+            let d_theta = d_out.column(i).into_owned();
+            self.output_backward(i, &d_theta, acts.last(), d_hidden.last_mut(), grad);
+        }
+        let (mut d_x, mut d_context) = (SVector::zeros(), SVector::zeros());
+        for degree in Self::degrees_down() {
+            self.degree_backward(
+                degree,
+                &acts,
+                &mut d_hidden,
+                x,
+                context,
+                grad,
+                &mut d_x,
+                &mut d_context,
+            );
+        }
+        (d_x, d_context)
+    }
+}
+
+impl<
+    T: Real,
+    const D: usize,
+    const C: usize,
+    const H: usize,
+    const M: usize,
+    const P: usize,
+    Act: Activation,
+    const NARROW: bool,
+> AutoregressiveGradient<T, D, C, P> for Made<T, D, C, H, M, P, Act, NARROW>
+{
+    fn backward_sequential(
+        &self,
+        x: &SVector<T, D>,
+        context: &SVector<T, C>,
+        step: &mut dyn FnMut(usize, &SVector<T, P>, T) -> SVector<T, P>,
+        grad: &mut Self,
+    ) -> SVector<T, C> {
+        let acts = self.activations(x, context);
+        let mut d_hidden = HiddenGradients::zeros();
+        let (mut d_x, mut d_context) = (SVector::<T, D>::zeros(), SVector::zeros());
+        for i in (0..D).rev() {
+            let d_theta = step(i, &self.output_at(i, acts.last()), d_x[i]);
+            self.output_backward(i, &d_theta, acts.last(), d_hidden.last_mut(), grad);
+            // The units of degree i feed only elements >= i: their gradients are now complete,
+            // and passing them down completes the gradient of x_{i-1}.
+            self.degree_backward(
+                i,
+                &acts,
+                &mut d_hidden,
+                x,
+                context,
+                grad,
+                &mut d_x,
+                &mut d_context,
+            );
+        }
+        d_context
+    }
+}
