@@ -471,20 +471,10 @@ preset_tests! {
 /// layers, and four blocks.
 #[test]
 fn preset_widths() {
-    use flows::layer::ActNorm;
     type Narrow = flows::MAF!(f64, 10, hidden = 4);
     type NarrowLayer = AffineMaskedAutoregressive<f64, 10, 0, 9, 1>;
     let flow = Narrow::seeded(0);
-    let _: &(
-        flows::layer::ElementwiseAffine<f64, 10, 0>,
-        [(
-            flows::layer::ReversePermutation,
-            NarrowLayer,
-            ActNorm<f64, 10>,
-        ); 4],
-        flows::layer::ElementwiseAffine<f64, 10, 0>,
-        ActNorm<f64, 10>,
-    ) = &flow.bijection;
+    let _: &flows::preset::AutoregressiveLayers<f64, NarrowLayer, 10, 0, 4> = &flow.bijection;
     type Default64 = flows::IAF!(f32, 64, context = 1);
     let iaf = Default64::seeded(1);
     let _: &AffineInverseMaskedAutoregressive<f32, 64, 1, 64, 1> = &iaf.bijection.1[0].1;

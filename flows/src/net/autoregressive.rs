@@ -40,6 +40,12 @@ pub trait AutoregressiveTransform<T: Real, const D: usize, const C: usize, const
     fn push(&self, state: &mut Self::State, i: usize, value: T);
 }
 
+/// One step of [`AutoregressiveGradient::backward_sequential`]: given the element `i`, its
+/// parameters `h_i` and the gradient of `x_i` through the later elements, returns the gradient of
+/// `h_i`.
+pub type SequentialStep<'a, T, const P: usize> =
+    dyn FnMut(usize, &SVector<T, P>, T) -> SVector<T, P> + 'a;
+
 /// An [`AutoregressiveTransform`] with the reverse mode of its sequential evaluation.
 pub trait AutoregressiveGradient<T: Real, const D: usize, const C: usize, const P: usize>:
     AutoregressiveTransform<T, D, C, P> + ConditionerGradient<T, D, C, P, D>
@@ -54,7 +60,7 @@ pub trait AutoregressiveGradient<T: Real, const D: usize, const C: usize, const 
         &self,
         x: &SVector<T, D>,
         context: &SVector<T, C>,
-        step: &mut dyn FnMut(usize, &SVector<T, P>, T) -> SVector<T, P>,
+        step: &mut SequentialStep<'_, T, P>,
         grad: &mut Self,
     ) -> SVector<T, C>;
 }
@@ -137,7 +143,7 @@ where
         &self,
         x: &SVector<T, D>,
         context: &SVector<T, C>,
-        step: &mut dyn FnMut(usize, &SVector<T, P>, T) -> SVector<T, P>,
+        step: &mut SequentialStep<'_, T, P>,
         grad: &mut Self,
     ) -> SVector<T, C> {
         let h = self.0.eval(x, context);

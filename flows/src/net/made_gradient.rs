@@ -10,7 +10,7 @@
 use nalgebra::{SMatrix, SVector};
 
 use super::made::axpy_tail;
-use super::{Activation, AutoregressiveGradient, Made};
+use super::{Activation, AutoregressiveGradient, Made, SequentialStep};
 use crate::Real;
 use crate::gradient::ConditionerGradient;
 
@@ -274,7 +274,7 @@ impl<
         &self,
         x: &SVector<T, D>,
         context: &SVector<T, C>,
-        step: &mut dyn FnMut(usize, &SVector<T, P>, T) -> SVector<T, P>,
+        step: &mut SequentialStep<'_, T, P>,
         grad: &mut Self,
     ) -> SVector<T, C> {
         let acts = self.activations(x, context);

@@ -19,7 +19,7 @@ mod residual;
 
 pub use activation::{Activation, Relu, Tanh};
 pub use autoregressive::{
-    AutoregressiveGradient, AutoregressiveTransform, FullPass, FullPassState,
+    AutoregressiveGradient, AutoregressiveTransform, FullPass, FullPassState, SequentialStep,
 };
 pub use constant::Constant;
 pub use dense::{Dense, InputDense};
