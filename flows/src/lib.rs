@@ -33,6 +33,7 @@ pub mod conditioner;
 pub mod distribution;
 pub mod dsl;
 mod error;
+pub mod export;
 mod flow;
 pub mod gradient;
 pub mod layer;
