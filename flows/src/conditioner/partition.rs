@@ -105,7 +105,15 @@ impl<const D: usize, const A: usize, const B: usize> Partition<D, A, B> {
     /// The source elements of `x`, in source order.
     #[inline]
     pub fn gather_source<T: Real>(&self, x: &SVector<T, D>) -> SVector<T, A> {
-        SVector::from_fn(|i, _| x[self.source[i]])
+        // `get` rather than indexing: every index is below `D` by construction, and this way the
+        // inference path holds no panic branch (the firmware example checks it).
+        let mut out = SVector::<T, A>::zeros();
+        for (o, &s) in out.iter_mut().zip(&self.source) {
+            if let Some(&v) = x.as_slice().get(s) {
+                *o = v;
+            }
+        }
+        out
     }
 }
 

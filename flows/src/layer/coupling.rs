@@ -60,9 +60,16 @@ impl<Tr: Default, Net, const D: usize, const A: usize, const B: usize, const P: 
             .eval(&self.partition.gather_source(input), context);
         let mut output = *input;
         let mut log_det = T::zero();
-        for (j, &t) in self.partition.target().iter().enumerate() {
-            let (y, ld) = map(&self.transformer, input[t], &h.column(j).into_owned());
-            output[t] = y;
+        // Columns by chunks and elements by `get`: no panic branch on the inference path (every
+        // target index is below `D` by construction; the firmware example checks it).
+        for (column, &t) in h.as_slice().chunks_exact(P).zip(self.partition.target()) {
+            let (Ok(params), Some(out)) =
+                (<[T; P]>::try_from(column), output.as_mut_slice().get_mut(t))
+            else {
+                continue;
+            };
+            let (y, ld) = map(&self.transformer, *out, &SVector::from(params));
+            *out = y;
             log_det += ld;
         }
         (output, log_det)
