@@ -1,8 +1,8 @@
 //! Exported images: round trips, and every layout mismatch refused with its reason.
 
 use flows::export::{Header, Image, LoadError, Scalar, write_bytes, write_rust_source};
-use flows::nalgebra::SVector;
 use flows::layer::{ActNorm, ReversePermutation};
+use flows::nalgebra::SVector;
 use flows::{Flow, Parameters, RealNVP};
 
 type Model = RealNVP!(f32, 4, layers = 2, hidden = 8);
@@ -69,25 +69,60 @@ fn mismatches_are_errors_and_leave_the_flow_untouched() {
     let mut flow = Model::seeded(2);
     let before = flow.log_prob(&x());
 
-    let version = Image::new(Header { version: 99, ..header }, &data);
-    assert!(matches!(version.load_into(&mut flow), Err(LoadError::Version { found: 99, .. })));
+    let version = Image::new(
+        Header {
+            version: 99,
+            ..header
+        },
+        &data,
+    );
+    assert!(matches!(
+        version.load_into(&mut flow),
+        Err(LoadError::Version { found: 99, .. })
+    ));
 
-    let scalar = Image::new(Header { scalar: Scalar::F64, ..header }, &data);
+    let scalar = Image::new(
+        Header {
+            scalar: Scalar::F64,
+            ..header
+        },
+        &data,
+    );
     assert!(matches!(
         scalar.load_into(&mut flow),
-        Err(LoadError::Scalar { expected: Scalar::F32, found: Scalar::F64 })
+        Err(LoadError::Scalar {
+            expected: Scalar::F32,
+            found: Scalar::F64
+        })
     ));
 
     let short = Image::new(header, &data[..N - 1]);
-    assert!(matches!(short.load_into(&mut flow), Err(LoadError::Length { .. })));
+    assert!(matches!(
+        short.load_into(&mut flow),
+        Err(LoadError::Length { .. })
+    ));
 
-    let layout = Image::new(Header { layout: header.layout ^ 1, ..header }, &data);
-    assert!(matches!(layout.load_into(&mut flow), Err(LoadError::Layout { .. })));
+    let layout = Image::new(
+        Header {
+            layout: header.layout ^ 1,
+            ..header
+        },
+        &data,
+    );
+    assert!(matches!(
+        layout.load_into(&mut flow),
+        Err(LoadError::Layout { .. })
+    ));
 
     let mut wider = Wider::seeded(0);
     let count = image.load_into(&mut wider);
     assert!(matches!(count, Err(LoadError::Count { .. })));
-    assert!(count.unwrap_err().to_string().contains("parameter count differs"));
+    assert!(
+        count
+            .unwrap_err()
+            .to_string()
+            .contains("parameter count differs")
+    );
 
     assert_eq!(flow.log_prob(&x()), before);
 }
@@ -102,7 +137,10 @@ fn same_count_other_layout_is_refused() {
     assert_eq!(<A as Parameters<f32>>::COUNT, <B as Parameters<f32>>::COUNT);
     let mut data = [0.0; <A as Parameters<f32>>::COUNT];
     let image = Image::of(&a, &mut data);
-    assert!(matches!(image.load_into(&mut b), Err(LoadError::Layout { .. })));
+    assert!(matches!(
+        image.load_into(&mut b),
+        Err(LoadError::Layout { .. })
+    ));
 }
 
 #[test]
@@ -111,19 +149,31 @@ fn bad_byte_images_are_errors() {
     write_bytes(&Model::seeded(1), &mut bytes).unwrap();
     let mut bad = bytes.clone();
     bad[0] = b'X';
-    assert_eq!(Image::<f32>::from_bytes(&bad).unwrap_err(), LoadError::Magic);
+    assert_eq!(
+        Image::<f32>::from_bytes(&bad).unwrap_err(),
+        LoadError::Magic
+    );
     assert!(matches!(
         Image::<f32>::from_bytes(&bytes[..bytes.len() - 1]),
         Err(LoadError::Length { .. })
     ));
-    assert!(matches!(Image::<f32>::from_bytes(&bytes[..10]), Err(LoadError::Length { .. })));
+    assert!(matches!(
+        Image::<f32>::from_bytes(&bytes[..10]),
+        Err(LoadError::Length { .. })
+    ));
     let mut bad = bytes.clone();
     bad[4] = 7;
-    assert!(matches!(Image::<f32>::from_bytes(&bad), Err(LoadError::Version { found: 7, .. })));
+    assert!(matches!(
+        Image::<f32>::from_bytes(&bad),
+        Err(LoadError::Version { found: 7, .. })
+    ));
     // An f32 image into an f64 flow.
     let image = Image::<f64>::from_bytes(&bytes).unwrap();
     let mut flow = Wide::seeded(0);
-    assert!(matches!(image.load_into(&mut flow), Err(LoadError::Scalar { .. })));
+    assert!(matches!(
+        image.load_into(&mut flow),
+        Err(LoadError::Scalar { .. })
+    ));
 }
 
 #[test]
@@ -144,9 +194,19 @@ fn rust_source_holds_every_value_bit_for_bit() {
         .skip_while(|l| !l.starts_with("static P_DATA"))
         .skip(1)
         .filter(|l| !l.trim_start().starts_with("//") && !l.starts_with("];"))
-        .flat_map(|l| l.split(',').map(str::trim).filter(|w| !w.is_empty()).collect::<Vec<_>>())
+        .flat_map(|l| {
+            l.split(',')
+                .map(str::trim)
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+        })
         .map(|w| w.parse::<f32>().unwrap())
         .collect();
     assert_eq!(written.len(), N);
-    assert!(written.iter().zip(&data).all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert!(
+        written
+            .iter()
+            .zip(&data)
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+    );
 }
