@@ -1,9 +1,14 @@
 //! The data sets of the examples, by the protocol of the project's data README: two moons
-//! generated in code (seeded), standardized with the training mean and std, split 80/20.
+//! generated in code (seeded), standardized with the training mean and std, split 80/20; and the
+//! 8x8 digits of `digits.csv.gz` (see `README.md` here), dequantized with uniform noise and
+//! logit-transformed, split 80/20.
 
 #![allow(dead_code)]
 
-use flows::nalgebra::Vector2;
+use std::io::Read;
+
+use flows::nalgebra::{SVector, Vector2};
+use flows::rand::distr::{Distribution, StandardUniform};
 use flows::rand::seq::SliceRandom;
 use flows::rand::{SeedableRng, rngs::Xoshiro256PlusPlus};
 
@@ -51,4 +56,59 @@ pub fn moons_split(seed: u64) -> (Vec<Vector2<f64>>, Vec<Vector2<f64>>) {
         train.iter().map(scale).collect(),
         test.iter().map(scale).collect(),
     )
+}
+
+/// Pixels per digit image (8x8).
+pub const PIXELS: usize = 64;
+
+/// The gray levels of a pixel: its values are the integers `0..LEVELS`.
+const LEVELS: f64 = 17.0;
+
+/// The margin of the logit transform: `p = MARGIN + (1 - 2 MARGIN) v`.
+const MARGIN: f64 = 0.05;
+
+/// The digits in logit space: the 1,797 images of `digits.csv.gz`, each pixel plus one fixed draw
+/// of uniform noise in `[0, 1)` (seeded), divided by 17, mapped by `y = logit(0.05 + 0.9 v)`;
+/// shuffled (seeded) and split 80/20. `(train, test)`; see [`digits_log_jacobian`] for the
+/// change of variables back to the noisy pixel values.
+pub fn digits_split(seed: u64) -> Result<(Vec<SVector<f64, PIXELS>>, Vec<SVector<f64, PIXELS>>), String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/digits.csv.gz");
+    let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("{path}: {e}"))?;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut images = Vec::new();
+    for (row, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let values: Vec<f64> = line
+            .split(',')
+            .take(PIXELS)
+            .map(|v| v.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("{path}, row {}: {e}", row + 1))?;
+        if values.len() != PIXELS {
+            return Err(format!("{path}, row {}: fewer than {PIXELS} pixels", row + 1));
+        }
+        images.push(SVector::<f64, PIXELS>::from_fn(|i, _| {
+            let noisy = values[i] + Distribution::<f64>::sample(&StandardUniform, &mut rng);
+            let p = MARGIN + (1.0 - 2.0 * MARGIN) * noisy / LEVELS;
+            (p / (1.0 - p)).ln()
+        }));
+    }
+    images.shuffle(&mut rng);
+    let cut = images.len() * 4 / 5;
+    let test = images.split_off(cut);
+    Ok((images, test))
+}
+
+/// `log |det dy/du|` of the digits' preprocessing at the logit-space point `y`, where `u` are the
+/// noisy pixel values in `[0, 17)`: `-log p(u) = -log p(y) - digits_log_jacobian(y)`.
+pub fn digits_log_jacobian(y: &SVector<f64, PIXELS>) -> f64 {
+    y.iter()
+        .map(|&y| {
+            let p = 1.0 / (1.0 + (-y).exp());
+            ((1.0 - 2.0 * MARGIN) / LEVELS).ln() - p.ln() - (1.0 - p).ln()
+        })
+        .sum()
 }
