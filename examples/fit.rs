@@ -31,14 +31,14 @@ flow! {
     /// Moons, NSF: 6 rational-quadratic spline couplings of 8 bins.
     struct MoonsNsf: f32 [2] = CouplingRQNSF(layers = 6, hidden = 32, bins = 8);
 
-    /// Digits, RealNVP: 6 affine-coupling blocks with conditioners of two hidden layers of 64.
-    struct DigitsRealNvp: f32 [64] = RealNVP(layers = 6, hidden = 64);
+    /// Digits, RealNVP: 4 affine-coupling blocks with conditioners of two hidden layers of 64.
+    struct DigitsRealNvp: f32 [64] = RealNVP(layers = 4, hidden = 64);
 
-    /// Digits, MAF: 5 masked autoregressive affine blocks with MADE widths of 128.
-    struct DigitsMaf: f32 [64] = MAF(layers = 5, hidden = 128);
+    /// Digits, MAF: 3 masked autoregressive affine blocks with MADE widths of 64 (zuko's size).
+    struct DigitsMaf: f32 [64] = MAF(layers = 3, hidden = 64);
 
-    /// Digits, NSF: 4 rational-quadratic spline couplings of 8 bins.
-    struct DigitsNsf: f32 [64] = CouplingRQNSF(layers = 4, hidden = 64, bins = 8);
+    /// Digits, NSF: 2 rational-quadratic spline couplings of 8 bins.
+    struct DigitsNsf: f32 [64] = CouplingRQNSF(layers = 2, hidden = 64, bins = 8);
 }
 
 /// How to train one (data set, architecture) pair: a learning rate that decays in steps, each
@@ -51,6 +51,9 @@ struct Plan {
     batch_size: usize,
     /// Seeds the flow's initialization and the shuffling.
     seed: u64,
+    /// Hold out the last tenth of the training data to keep each phase's best weights (the test
+    /// set is never looked at during training).
+    validate: bool,
 }
 
 impl Plan {
@@ -66,6 +69,7 @@ impl Plan {
             ],
             batch_size,
             seed: 0,
+            validate: false,
         }
     }
 }
@@ -126,9 +130,14 @@ fn run(args: Args) -> Result<(), String> {
     let tuned = match (args.data.as_str(), args.arch.as_str()) {
         ("moons", "realnvp" | "maf") => Plan::decaying(60, 1e-2, 256),
         ("moons", "nsf") => Plan::decaying(60, 5e-3, 256),
-        ("digits", "realnvp") => Plan::decaying(60, 2e-3, 64),
-        ("digits", "maf") => Plan::decaying(60, 2e-3, 64),
-        ("digits", "nsf") => Plan::decaying(60, 1e-3, 64),
+        ("digits", "realnvp" | "maf") => Plan {
+            validate: true,
+            ..Plan::decaying(40, 1e-3, 64)
+        },
+        ("digits", "nsf") => Plan {
+            validate: true,
+            ..Plan::decaying(40, 5e-4, 64)
+        },
         _ => return Err(USAGE.into()),
     };
     let plan = override_plan(tuned, &args);
@@ -151,7 +160,9 @@ fn run(args: Args) -> Result<(), String> {
             let (train, test) = data::digits_split(0)?;
             let (train32, test32) = (to_f32(&train), to_f32(&test));
             let nll = match args.arch.as_str() {
-                "realnvp" => fit_and_test(&mut DigitsRealNvp::seeded(seed).0, &train32, &test32, &plan),
+                "realnvp" => {
+                    fit_and_test(&mut DigitsRealNvp::seeded(seed).0, &train32, &test32, &plan)
+                }
                 "maf" => fit_and_test(&mut DigitsMaf::seeded(seed).0, &train32, &test32, &plan),
                 _ => fit_and_test(&mut DigitsNsf::seeded(seed).0, &train32, &test32, &plan),
             }?;
@@ -194,7 +205,7 @@ fn override_plan(mut plan: Plan, args: &Args) -> Plan {
             .unwrap_or_else(|| plan.phases.iter().map(|p| p.0).sum());
         let lr = args.lr.unwrap_or(plan.phases[0].1);
         plan = Plan {
-            batch_size: plan.batch_size,
+            validate: plan.validate,
             ..Plan::decaying(epochs, lr, plan.batch_size)
         };
     }
@@ -207,8 +218,8 @@ fn to_f32<const D: usize>(v: &[SVector<f64, D>]) -> Vec<SVector<f32, D>> {
     v.iter().map(|x| x.cast()).collect()
 }
 
-/// Fits `flow` to `train` by `plan` (no validation data: the test set is never looked at during
-/// training) and returns the negative log-likelihood of each test point, in nats.
+/// Fits `flow` to `train` by `plan` (the test set is never looked at during training) and
+/// returns the negative log-likelihood of each test point, in nats.
 fn fit_and_test<const D: usize, B, Base>(
     flow: &mut Flow<f32, D, 0, B, Base>,
     train: &[SVector<f32, D>],
@@ -225,6 +236,12 @@ where
         train.len(),
         test.len()
     );
+    let (train, validation) = if plan.validate {
+        let (fit, held_out) = train.split_at(train.len() - train.len() / 10);
+        (fit, Some(TrainingData::new(held_out)))
+    } else {
+        (train, None)
+    };
     for (phase, &(epochs, learning_rate)) in plan.phases.iter().enumerate() {
         let options = FitOptions {
             epochs,
@@ -232,12 +249,12 @@ where
             batch_size: plan.batch_size,
             seed: plan.seed + phase as u64,
             initialize: phase == 0,
-            keep_best: false,
+            keep_best: plan.validate,
             progress: true,
             ..FitOptions::default()
         };
         let report = flow
-            .fit(TrainingData::new(train), None, &options)
+            .fit(TrainingData::new(train), validation, &options)
             .map_err(|e| e.to_string())?;
         eprintln!(
             "phase {phase}: lr {learning_rate:.1e}, final train NLL {:.4} nats, {}",

@@ -67,11 +67,14 @@ const LEVELS: f64 = 17.0;
 /// The margin of the logit transform: `p = MARGIN + (1 - 2 MARGIN) v`.
 const MARGIN: f64 = 0.05;
 
+/// One digit image in logit space.
+pub type Digit = SVector<f64, PIXELS>;
+
 /// The digits in logit space: the 1,797 images of `digits.csv.gz`, each pixel plus one fixed draw
 /// of uniform noise in `[0, 1)` (seeded), divided by 17, mapped by `y = logit(0.05 + 0.9 v)`;
 /// shuffled (seeded) and split 80/20. `(train, test)`; see [`digits_log_jacobian`] for the
 /// change of variables back to the noisy pixel values.
-pub fn digits_split(seed: u64) -> Result<(Vec<SVector<f64, PIXELS>>, Vec<SVector<f64, PIXELS>>), String> {
+pub fn digits_split(seed: u64) -> Result<(Vec<Digit>, Vec<Digit>), String> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/digits.csv.gz");
     let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
     let mut text = String::new();
@@ -80,7 +83,11 @@ pub fn digits_split(seed: u64) -> Result<(Vec<SVector<f64, PIXELS>>, Vec<SVector
         .map_err(|e| format!("{path}: {e}"))?;
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut images = Vec::new();
-    for (row, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (row, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let values: Vec<f64> = line
             .split(',')
             .take(PIXELS)
@@ -88,9 +95,12 @@ pub fn digits_split(seed: u64) -> Result<(Vec<SVector<f64, PIXELS>>, Vec<SVector
             .collect::<Result<_, _>>()
             .map_err(|e| format!("{path}, row {}: {e}", row + 1))?;
         if values.len() != PIXELS {
-            return Err(format!("{path}, row {}: fewer than {PIXELS} pixels", row + 1));
+            return Err(format!(
+                "{path}, row {}: fewer than {PIXELS} pixels",
+                row + 1
+            ));
         }
-        images.push(SVector::<f64, PIXELS>::from_fn(|i, _| {
+        images.push(Digit::from_fn(|i, _| {
             let noisy = values[i] + Distribution::<f64>::sample(&StandardUniform, &mut rng);
             let p = MARGIN + (1.0 - 2.0 * MARGIN) * noisy / LEVELS;
             (p / (1.0 - p)).ln()
