@@ -28,8 +28,8 @@ flow! {
     /// Moons, MAF: 8 masked autoregressive affine blocks (at D = 2, a coupling in disguise).
     struct MoonsMaf: f32 [2] = MAF(layers = 8, hidden = 32);
 
-    /// Moons, NSF: 6 rational-quadratic spline couplings of 8 bins.
-    struct MoonsNsf: f32 [2] = CouplingRQNSF(layers = 6, hidden = 32, bins = 8);
+    /// Moons, NSF: 6 rational-quadratic spline couplings of 8 bins, conditioners of width 64.
+    struct MoonsNsf: f32 [2] = CouplingRQNSF(layers = 6, hidden = 64, bins = 8);
 
     /// Digits, RealNVP: 4 affine-coupling blocks with conditioners of two hidden layers of 64.
     struct DigitsRealNvp: f32 [64] = RealNVP(layers = 4, hidden = 64);
@@ -129,7 +129,7 @@ fn run(args: Args) -> Result<(), String> {
     let start = Instant::now();
     let tuned = match (args.data.as_str(), args.arch.as_str()) {
         ("moons", "realnvp" | "maf") => Plan::decaying(60, 1e-2, 256),
-        ("moons", "nsf") => Plan::decaying(60, 5e-3, 256),
+        ("moons", "nsf") => Plan::decaying(100, 5e-3, 256),
         ("digits", "realnvp" | "maf") => Plan {
             validate: true,
             ..Plan::decaying(40, 1e-3, 64)
