@@ -50,7 +50,7 @@ fn rows(steps: &[Step], prefix: &str, d: usize, lines: &mut Vec<String>) {
                 let ty = quote::ToTokens::to_token_stream(ty).to_string();
                 (format!("Bijection({ty})"), format!("{d} elements"))
             }
-            Step::Permutation(order) => ("Permutation".into(), format!("order {order:?}")),
+            Step::Permutation(order) => ("Permutation".into(), format!("order {}", indices(order))),
             Step::Coupling(c) => {
                 let net = match c.net {
                     NetKind::FeedForward {
@@ -75,9 +75,9 @@ fn rows(steps: &[Step], prefix: &str, d: usize, lines: &mut Vec<String>) {
                 (
                     format!("Coupling({})", c.transformer.describe()),
                     format!(
-                        "source {:?} conditions target {:?}; {net} giving {} x {} outputs",
-                        c.source,
-                        c.target,
+                        "source {} conditions target {}; {net} giving {} x {} outputs",
+                        indices(&c.source),
+                        indices(&c.target),
                         c.transformer.parameters(),
                         c.target.len()
                     ),
@@ -101,4 +101,26 @@ fn rows(steps: &[Step], prefix: &str, d: usize, lines: &mut Vec<String>) {
         };
         lines.push(format!("| {number} | `{kind}` | {sizes} |"));
     }
+}
+
+/// Indices with runs of consecutive ones as ranges: `[0..4, 7, 9..12]`.
+fn indices(list: &[usize]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < list.len() {
+        let mut j = i;
+        while j + 1 < list.len() && list[j + 1] == list[j] + 1 {
+            j += 1;
+        }
+        parts.push(if j - i >= 2 {
+            format!("{}..{}", list[i], list[j] + 1)
+        } else {
+            (i..=j)
+                .map(|k| list[k].to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        i = j + 1;
+    }
+    format!("[{}]", parts.join(", "))
 }

@@ -2,7 +2,7 @@
 //! repeated blocks, library layers with every size filled in), their initialization, and the
 //! named newtype with its impls. Nothing here checks anything.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
@@ -35,9 +35,9 @@ pub fn flow(flow: &Flow, plan: Option<&Plan>, event: usize) -> TokenStream {
     let attrs = &flow.attrs;
     let vis = &flow.vis;
     let name = &flow.name;
-    let (d, c) = (event, flow.context.value);
+    let (d, c) = (lit(event), lit(flow.context.value));
     let inner = quote!(::flows::Flow<#scalar, #d, #c, #layers>);
-    let unconditional = (c == 0).then(|| {
+    let unconditional = (flow.context.value == 0).then(|| {
         quote! {
             /// Data-dependent initialization (ActNorm layers set themselves from `batch`);
             /// `batch` is left mapped to the latent space.
@@ -235,14 +235,14 @@ impl Gen {
     }
 
     fn step_type(&self, step: &Step) -> TokenStream {
-        let (t, d, c) = (&self.scalar, self.event, self.context);
+        let (t, d, c) = (&self.scalar, lit(self.event), lit(self.context));
         match step {
             Step::Repeat { count, block } => {
-                let block = self.sequence_type(block);
+                let (block, count) = (self.sequence_type(block), lit(*count));
                 quote!([#block; #count])
             }
             Step::Elementwise(tr) => {
-                let (tr, p) = (transformer(tr), tr.parameters());
+                let (tr, p) = (transformer(tr), lit(tr.parameters()));
                 quote!(::flows::layer::Elementwise<#t, #tr, #d, #c, #p>)
             }
             Step::ActNorm => quote!(::flows::layer::ActNorm<#t, #d>),
@@ -251,8 +251,8 @@ impl Gen {
             Step::Permutation(_) => quote!(::flows::layer::Permutation<#d>),
             Step::Autoregressive(plan) => self.autoregressive_type(plan),
             Step::Coupling(plan) => {
-                let (a, b) = (plan.source.len(), plan.target.len());
-                let p = plan.transformer.parameters();
+                let (a, b) = (lit(plan.source.len()), lit(plan.target.len()));
+                let p = lit(plan.transformer.parameters());
                 let tr = transformer(&plan.transformer);
                 let net = self.net_type(plan);
                 quote!(::flows::layer::Coupling<#tr, #net, #d, #a, #b, #p>)
@@ -261,8 +261,9 @@ impl Gen {
     }
 
     fn autoregressive_type(&self, plan: &AutoregressivePlan) -> TokenStream {
-        let (t, d, c) = (&self.scalar, self.event, self.context);
-        let (h, m, p) = (plan.hidden, plan.layers - 1, plan.transformer.parameters());
+        let (t, d, c) = (&self.scalar, lit(self.event), lit(self.context));
+        let (h, m) = (lit(plan.hidden), lit(plan.layers - 1));
+        let p = lit(plan.transformer.parameters());
         let (tr, act, narrow) = (
             transformer(&plan.transformer),
             activation(plan.activation),
@@ -281,16 +282,16 @@ impl Gen {
     }
 
     fn net_type(&self, plan: &CouplingPlan) -> TokenStream {
-        let (t, c) = (&self.scalar, self.context);
-        let (a, b) = (plan.source.len(), plan.target.len());
-        let p = plan.transformer.parameters();
+        let (t, c) = (&self.scalar, lit(self.context));
+        let (a, b) = (lit(plan.source.len()), lit(plan.target.len()));
+        let p = lit(plan.transformer.parameters());
         match plan.net {
             NetKind::FeedForward {
                 hidden,
                 layers,
                 activation,
             } => {
-                let (m, act) = (layers - 1, self::activation(activation));
+                let (hidden, m, act) = (lit(hidden), lit(layers - 1), self::activation(activation));
                 quote!(::flows::net::FeedForward<#t, #a, #c, #hidden, #m, #p, #b, #act>)
             }
             NetKind::ResidualFeedForward {
@@ -298,7 +299,8 @@ impl Gen {
                 blocks,
                 activation,
             } => {
-                let act = self::activation(activation);
+                let (hidden, blocks, act) =
+                    (lit(hidden), lit(blocks), self::activation(activation));
                 quote!(::flows::net::ResidualFeedForward<#t, #a, #c, #hidden, #blocks, #p, #b, #act>)
             }
             NetKind::Linear => quote!(::flows::net::Linear<#t, #a, #c, #p, #b>),
@@ -333,18 +335,22 @@ impl Gen {
     /// The initialization of layers whose structure is a value: repeated blocks that hold one,
     /// explicit permutations and couplings with a mask other than a split.
     fn partition_init(&self, step: &Step) -> Option<TokenStream> {
-        let d = self.event;
+        let d = lit(self.event);
         match step {
             Step::Repeat { block, .. } => {
                 let block = self.sequence_init(block)?;
                 Some(quote!(::core::array::from_fn(|_| #block)))
             }
-            Step::Permutation(order) => Some(quote! {
-                ::flows::layer::Permutation::<#d>::new(&[#(#order),*]).expect("checked by flow!")
+            Step::Permutation(order) => Some({
+                let order = order.iter().map(|&i| lit(i));
+                quote! {
+                    ::flows::layer::Permutation::<#d>::new(&[#(#order),*]).expect("checked by flow!")
+                }
             }),
             Step::Coupling(plan) if !plan.is_split() => {
-                let (a, b) = (plan.source.len(), plan.target.len());
-                let (source, target) = (&plan.source, &plan.target);
+                let (a, b) = (lit(plan.source.len()), lit(plan.target.len()));
+                let source = plan.source.iter().map(|&i| lit(i));
+                let target = plan.target.iter().map(|&i| lit(i));
                 let ty = self.step_type(step);
                 Some(quote! {
                     <#ty>::with_partition(
@@ -368,12 +374,17 @@ fn chunks<I>(items: &[I], tuple: impl Fn(&[I]) -> TokenStream) -> TokenStream {
     quote!((#(#parts,)*))
 }
 
+/// A size as an unsuffixed literal, as the user would write it (`64`, not `64usize`).
+fn lit(n: usize) -> Literal {
+    Literal::usize_unsuffixed(n)
+}
+
 /// The library type of a transformer.
 fn transformer(transformer: &Transformer) -> TokenStream {
     let name = format_ident!("{}", transformer.kind.name(), span = Span::call_site());
     match transformer.kind {
         TransformerKind::RationalQuadratic => {
-            let bins = transformer.bins;
+            let bins = lit(transformer.bins);
             quote!(::flows::transformer::#name<#bins>)
         }
         _ => quote!(::flows::transformer::#name),
