@@ -299,3 +299,25 @@ fn user_types_compose_inside_flow() {
     assert_eq!(names[0], "0.norm.shift");
     assert!(names.contains(&"1.1.0.0.log_scale".to_string()));
 }
+
+#[test]
+fn a_declared_flow_trains_through_its_flow() {
+    use flows::train::{FitOptions, TrainingData};
+    let data: Vec<SVector<f64, 2>> = (0..64)
+        .map(|i| {
+            let t = f64::from(i) * 0.1;
+            SVector::from([t.sin(), 0.5 * t.cos()])
+        })
+        .collect();
+    let mut moons = Moons::seeded(0);
+    let before = moons.clone();
+    let options = FitOptions {
+        epochs: 2,
+        batch_size: 16,
+        ..FitOptions::default()
+    };
+    let report = moons.fit(TrainingData::new(&data), None, &options).unwrap();
+    assert!(!format!("{report:?}").is_empty());
+    let x = SVector::from([0.1, 0.2]);
+    assert_ne!(moons.log_prob(&x), before.log_prob(&x));
+}
