@@ -90,3 +90,195 @@ pub(crate) fn clamp_unit<T: Real>(t: T) -> T {
         t
     }
 }
+
+/// The constants of one knot parameterization: how raw widths, heights and derivatives become
+/// knots.
+pub(crate) struct Scheme<T> {
+    /// The smallest fraction of the interval one bin spans (in width and in height).
+    pub min_bin: T,
+    /// The smallest interior derivative.
+    pub min_derivative: T,
+    /// The derivative at `±B`.
+    pub boundary_derivative: T,
+    /// The softplus offset giving derivative 1 at zero (before `min_derivative`).
+    pub offset: T,
+    /// Coefficient of `u_x` in the height logits.
+    pub ux_in_heights: T,
+    /// Coefficient of `u_y` in the height logits.
+    pub uy_scale: T,
+    /// Coefficient of `u_d` inside the softplus.
+    pub ud_scale: T,
+    /// Where the `K − 1` raw interior derivatives start in the parameter vector.
+    pub ud_start: usize,
+}
+
+impl<T: Real> Scheme<T> {
+    /// The interior derivative from its raw parameter, and its derivative with respect to it.
+    #[inline]
+    pub fn derivative(&self, u: T) -> (T, T) {
+        let arg = self.offset + self.ud_scale * u;
+        (
+            self.min_derivative + softplus(arg),
+            self.ud_scale * sigmoid(arg),
+        )
+    }
+}
+
+/// One bin: its left knot `(x0, y0)`, width, height and the derivatives at its two knots.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Bin<T> {
+    pub k: usize,
+    pub x0: T,
+    pub width: T,
+    pub y0: T,
+    pub height: T,
+    pub d0: T,
+    pub d1: T,
+}
+
+/// Partial derivatives of some quantity with respect to a bin's quantities.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Local<T> {
+    pub x0: T,
+    pub width: T,
+    pub y0: T,
+    pub height: T,
+    pub d0: T,
+    pub d1: T,
+}
+
+/// The knots of a monotone spline with `K` bins on `[-B, B]`, read from raw parameters laid out
+/// `[u_x (K), u_y (K), ...]` with the `K − 1` interior derivatives at
+/// [`Scheme::ud_start`].
+pub(crate) struct Knots<T, const K: usize> {
+    pub scheme: Scheme<T>,
+    pub bound: T,
+    /// `softmax(u_x)`.
+    px: [T; K],
+    /// `softmax` of the height logits.
+    py: [T; K],
+}
+
+impl<T: Real, const K: usize> Knots<T, K> {
+    /// Reads the bins from the raw parameters `u`.
+    pub fn new(scheme: Scheme<T>, bound: f64, u: &[T]) -> Self {
+        let ux = u.iter().take(K);
+        let uy = u.iter().skip(K).take(K);
+        let px = softmax::<T, K>(ux.clone().copied());
+        let py = softmax::<T, K>(
+            ux.zip(uy)
+                .map(|(&a, &b)| scheme.ux_in_heights * a + scheme.uy_scale * b),
+        );
+        Self {
+            scheme,
+            bound: T::lit(bound),
+            px,
+            py,
+        }
+    }
+
+    /// The fraction of the interval a bin of softmax weight `p` spans.
+    #[inline]
+    fn fraction(&self, p: T) -> T {
+        self.scheme.min_bin + (T::one() - T::lit(K as f64) * self.scheme.min_bin) * p
+    }
+
+    /// Knot `i` (`0 ..= K`): `(x_i, y_i, derivative)`; `None` past the last knot.
+    pub fn knot(&self, u: &[T], i: usize) -> Option<(T, T, T)> {
+        if i > K {
+            return None;
+        }
+        let b = self.bound;
+        if i == K {
+            return Some((b, b, self.scheme.boundary_derivative));
+        }
+        // The left knot of bin i.
+        let (mut cx, mut cy) = (T::zero(), T::zero());
+        for (&px, &py) in self.px.iter().zip(&self.py).take(i) {
+            cx += self.fraction(px);
+            cy += self.fraction(py);
+        }
+        let bin = self.locate(u, (b + b) * cx - b, false);
+        Some(((b + b) * cx - b, (b + b) * cy - b, bin.d0))
+    }
+
+    /// The bin holding `v` (an input, or an output if `by_output`): the last whose left knot is at
+    /// most `v`; the first for NaN.
+    pub fn locate(&self, u: &[T], v: T, by_output: bool) -> Bin<T> {
+        let b = self.bound;
+        let two_b = b + b;
+        let (mut cx, mut cy) = (T::zero(), T::zero());
+        let mut bin = Bin {
+            k: 0,
+            x0: -b,
+            width: two_b,
+            y0: -b,
+            height: two_b,
+            d0: T::one(),
+            d1: T::one(),
+        };
+        for (j, (&px, &py)) in self.px.iter().zip(&self.py).enumerate() {
+            let (left_x, left_y) = (two_b * cx - b, two_b * cy - b);
+            cx += self.fraction(px);
+            cy += self.fraction(py);
+            let (right_x, right_y) = if j + 1 == K {
+                (b, b)
+            } else {
+                (two_b * cx - b, two_b * cy - b)
+            };
+            let left = if by_output { left_y } else { left_x };
+            if j == 0 || v >= left {
+                bin.k = j;
+                bin.x0 = left_x;
+                bin.width = right_x - left_x;
+                bin.y0 = left_y;
+                bin.height = right_y - left_y;
+            }
+        }
+        let ud = u.iter().skip(self.scheme.ud_start);
+        let interior = |i: usize| {
+            // Knot i (1 <= i <= K - 1) has raw derivative u_d[i - 1].
+            match i.checked_sub(1).and_then(|i| ud.clone().nth(i)) {
+                Some(&u) if i < K => self.scheme.derivative(u).0,
+                _ => self.scheme.boundary_derivative,
+            }
+        };
+        bin.d0 = interior(bin.k);
+        bin.d1 = interior(bin.k + 1);
+        bin
+    }
+
+    /// Chains partial derivatives with respect to `bin`'s quantities to the raw parameters `u`,
+    /// writing them into `out` (whose other entries are left as they are).
+    pub fn to_raw(&self, u: &[T], bin: &Bin<T>, g: &Local<T>, out: &mut [T]) {
+        let two_b = self.bound + self.bound;
+        let spread = T::one() - T::lit(K as f64) * self.scheme.min_bin;
+        let mut gx = [T::zero(); K];
+        let mut gy = [T::zero(); K];
+        for (j, (a, b)) in gx.iter_mut().zip(gy.iter_mut()).enumerate() {
+            if j < bin.k {
+                *a = two_b * spread * g.x0;
+                *b = two_b * spread * g.y0;
+            } else if j == bin.k {
+                *a = two_b * spread * g.width;
+                *b = two_b * spread * g.height;
+            }
+        }
+        let dux = softmax_backward(&self.px, &gx);
+        let dly = softmax_backward(&self.py, &gy);
+        for (slot, (&a, &l)) in out.iter_mut().zip(dux.iter().zip(&dly)) {
+            *slot = a + self.scheme.ux_in_heights * l;
+        }
+        for (slot, &l) in out.iter_mut().skip(K).zip(&dly) {
+            *slot = self.scheme.uy_scale * l;
+        }
+        for (knot, gd) in [(bin.k, g.d0), (bin.k + 1, g.d1)] {
+            if knot >= 1 && knot < K {
+                let i = self.scheme.ud_start + knot - 1;
+                if let (Some(&raw), Some(slot)) = (u.get(i), out.get_mut(i)) {
+                    *slot += gd * self.scheme.derivative(raw).1;
+                }
+            }
+        }
+    }
+}

@@ -3,7 +3,9 @@
 use nalgebra::SVector;
 
 use super::Transformer;
-use super::knots::{Parameterization, clamp_unit, sigmoid, softmax, softmax_backward, softplus};
+use super::knots::{
+    Bin, Knots, Local, Parameterization, Scheme, clamp_unit, softplus, unit_softplus_offset,
+};
 use crate::Real;
 use crate::gradient::{Derivatives, TransformerGradient};
 
@@ -67,22 +69,13 @@ impl<const K: usize> RationalQuadratic<K> {
     /// Knot `i` (`0 ..= K`) of the spline under raw parameters `h`: `(x_i, y_i, derivative)`;
     /// `None` past the last knot. For plots and tests; evaluation does not go through it.
     pub fn knot<T: Real, const P: usize>(&self, h: &SVector<T, P>, i: usize) -> Option<(T, T, T)> {
-        if i > K {
-            return None;
-        }
-        let spline = Spline::new(self, h);
-        let b = spline.bound;
-        if i == K {
-            return Some((b, b, spline.scheme.boundary_derivative));
-        }
-        // The left knot of bin i.
-        let (mut cx, mut cy) = (T::zero(), T::zero());
-        for (&px, &py) in spline.px.iter().zip(&spline.py).take(i) {
-            cx += spline.fraction(px);
-            cy += spline.fraction(py);
-        }
-        let bin = spline.locate(h, (b + b) * cx - b, false);
-        Some(((b + b) * cx - b, (b + b) * cy - b, bin.d0))
+        self.knots(h).knot(h.as_slice(), i)
+    }
+
+    /// The knots under raw parameters `h`.
+    fn knots<T: Real, const P: usize>(&self, h: &SVector<T, P>) -> Knots<T, K> {
+        Self::check::<P>();
+        Knots::new(scheme::<T, K>(self.parameterization), self.bound, h.as_slice())
     }
 
     /// Compile-time check of the parameter count.
@@ -102,156 +95,37 @@ impl<const K: usize> RationalQuadratic<K> {
     }
 }
 
-/// The constants of one parameterization.
-struct Scheme<T> {
-    min_bin: T,
-    min_derivative: T,
-    boundary_derivative: T,
-    /// The softplus offset giving derivative 1 at zero.
-    offset: T,
-    /// Coefficient of `u_x` in the height logits.
-    ux_in_heights: T,
-    /// Coefficient of `u_y` in the height logits.
-    uy_scale: T,
-    /// Coefficient of `u_d` inside the softplus.
-    ud_scale: T,
-}
-
-impl<T: Real> Scheme<T> {
-    fn new(p: Parameterization) -> Self {
-        let min_bin = T::lit(1e-3);
-        match p {
-            Parameterization::Native => {
-                let m = 1e-3;
-                Self {
-                    min_bin,
-                    min_derivative: T::lit(m),
-                    boundary_derivative: T::one(),
-                    offset: super::knots::unit_softplus_offset(m),
-                    ux_in_heights: T::zero(),
-                    uy_scale: T::one(),
-                    ud_scale: T::one(),
-                }
-            }
-            Parameterization::Torchflows => {
-                let m = 1e-5;
-                let offset: T = super::knots::unit_softplus_offset(m);
-                Self {
-                    min_bin,
-                    min_derivative: T::lit(m),
-                    boundary_derivative: T::lit(m) + softplus(offset + offset * T::lit(1e-3)),
-                    offset,
-                    ux_in_heights: T::one(),
-                    uy_scale: T::lit(1e-3),
-                    ud_scale: T::lit(1e-3),
-                }
+/// The knot constants of a parameterization.
+fn scheme<T: Real, const K: usize>(p: Parameterization) -> Scheme<T> {
+    let min_bin = T::lit(1e-3);
+    match p {
+        Parameterization::Native => {
+            let m = 1e-3;
+            Scheme {
+                min_bin,
+                min_derivative: T::lit(m),
+                boundary_derivative: T::one(),
+                offset: unit_softplus_offset(m),
+                ux_in_heights: T::zero(),
+                uy_scale: T::one(),
+                ud_scale: T::one(),
+                ud_start: 2 * K,
             }
         }
-    }
-
-    /// The interior derivative from its raw parameter, and its derivative with respect to it.
-    #[inline]
-    fn derivative(&self, u: T) -> (T, T) {
-        let arg = self.offset + self.ud_scale * u;
-        (
-            self.min_derivative + softplus(arg),
-            self.ud_scale * sigmoid(arg),
-        )
-    }
-}
-
-/// One bin: its left knot `(x0, y0)`, width, height and the derivatives at its two knots.
-#[derive(Clone, Copy, Debug)]
-struct Bin<T> {
-    k: usize,
-    x0: T,
-    width: T,
-    y0: T,
-    height: T,
-    d0: T,
-    d1: T,
-}
-
-/// A spline read from its raw parameters.
-struct Spline<T, const K: usize> {
-    scheme: Scheme<T>,
-    bound: T,
-    /// `softmax(u_x)`.
-    px: [T; K],
-    /// `softmax` of the height logits.
-    py: [T; K],
-}
-
-impl<T: Real, const K: usize> Spline<T, K> {
-    fn new<const P: usize>(rq: &RationalQuadratic<K>, h: &SVector<T, P>) -> Self {
-        RationalQuadratic::<K>::check::<P>();
-        let scheme = Scheme::new(rq.parameterization);
-        let u = h.as_slice();
-        let ux = u.iter().take(K);
-        let uy = u.iter().skip(K).take(K);
-        let px = softmax::<T, K>(ux.clone().copied());
-        let py = softmax::<T, K>(
-            ux.zip(uy)
-                .map(|(&a, &b)| scheme.ux_in_heights * a + scheme.uy_scale * b),
-        );
-        Self {
-            scheme,
-            bound: T::lit(rq.bound),
-            px,
-            py,
-        }
-    }
-
-    /// The fraction of the interval a bin of softmax weight `p` spans.
-    #[inline]
-    fn fraction(&self, p: T) -> T {
-        self.scheme.min_bin + (T::one() - T::lit(K as f64) * self.scheme.min_bin) * p
-    }
-
-    /// The bin holding `v` (an input, or an output if `by_output`): the last whose left knot is at
-    /// most `v`; the first for NaN.
-    fn locate<const P: usize>(&self, h: &SVector<T, P>, v: T, by_output: bool) -> Bin<T> {
-        let b = self.bound;
-        let two_b = b + b;
-        let (mut cx, mut cy) = (T::zero(), T::zero());
-        let mut bin = Bin {
-            k: 0,
-            x0: -b,
-            width: two_b,
-            y0: -b,
-            height: two_b,
-            d0: T::one(),
-            d1: T::one(),
-        };
-        for (j, (&px, &py)) in self.px.iter().zip(&self.py).enumerate() {
-            let (left_x, left_y) = (two_b * cx - b, two_b * cy - b);
-            cx += self.fraction(px);
-            cy += self.fraction(py);
-            let (right_x, right_y) = if j + 1 == K {
-                (b, b)
-            } else {
-                (two_b * cx - b, two_b * cy - b)
-            };
-            let left = if by_output { left_y } else { left_x };
-            if j == 0 || v >= left {
-                bin.k = j;
-                bin.x0 = left_x;
-                bin.width = right_x - left_x;
-                bin.y0 = left_y;
-                bin.height = right_y - left_y;
+        Parameterization::Torchflows => {
+            let m = 1e-5;
+            let offset: T = unit_softplus_offset(m);
+            Scheme {
+                min_bin,
+                min_derivative: T::lit(m),
+                boundary_derivative: T::lit(m) + softplus(offset + offset * T::lit(1e-3)),
+                offset,
+                ux_in_heights: T::one(),
+                uy_scale: T::lit(1e-3),
+                ud_scale: T::lit(1e-3),
+                ud_start: 2 * K,
             }
         }
-        let ud = h.as_slice().iter().skip(2 * K);
-        let interior = |i: usize| {
-            // Knot i (1 <= i <= K - 1) has raw derivative u_d[i - 1].
-            match i.checked_sub(1).and_then(|i| ud.clone().nth(i)) {
-                Some(&u) if i < K => self.scheme.derivative(u).0,
-                _ => self.scheme.boundary_derivative,
-            }
-        };
-        bin.d0 = interior(bin.k);
-        bin.d1 = interior(bin.k + 1);
-        bin
     }
 }
 
@@ -298,78 +172,23 @@ fn solve<T: Real>(bin: &Bin<T>, y: T) -> T {
 impl<T: Real, const K: usize, const P: usize> Transformer<T, P> for RationalQuadratic<K> {
     #[inline]
     fn forward(&self, x: T, h: &SVector<T, P>) -> (T, T) {
-        let spline = Spline::new(self, h);
-        if x.abs() >= spline.bound {
+        let knots = self.knots(h);
+        if x.abs() >= knots.bound {
             return (x, T::zero());
         }
-        let bin = spline.locate(h, x, false);
+        let bin = knots.locate(h.as_slice(), x, false);
         eval(&bin, clamp_unit((x - bin.x0) / bin.width))
     }
 
     #[inline]
     fn inverse(&self, y: T, h: &SVector<T, P>) -> (T, T) {
-        let spline = Spline::new(self, h);
-        if y.abs() >= spline.bound {
+        let knots = self.knots(h);
+        if y.abs() >= knots.bound {
             return (y, T::zero());
         }
-        let bin = spline.locate(h, y, true);
+        let bin = knots.locate(h.as_slice(), y, true);
         let xi = solve(&bin, y);
         (bin.x0 + xi * bin.width, -eval(&bin, xi).1)
-    }
-}
-
-/// Partial derivatives with respect to the bin's quantities.
-#[derive(Clone, Copy, Debug, Default)]
-struct Local<T> {
-    x0: T,
-    width: T,
-    y0: T,
-    height: T,
-    d0: T,
-    d1: T,
-}
-
-impl<T: Real, const K: usize> Spline<T, K> {
-    /// Chains partial derivatives with respect to `bin`'s quantities to the raw parameters.
-    fn to_raw<const P: usize>(
-        &self,
-        h: &SVector<T, P>,
-        bin: &Bin<T>,
-        g: &Local<T>,
-    ) -> SVector<T, P> {
-        let two_b = self.bound + self.bound;
-        let spread = T::one() - T::lit(K as f64) * self.scheme.min_bin;
-        let mut gx = [T::zero(); K];
-        let mut gy = [T::zero(); K];
-        for (j, (a, b)) in gx.iter_mut().zip(gy.iter_mut()).enumerate() {
-            if j < bin.k {
-                *a = two_b * spread * g.x0;
-                *b = two_b * spread * g.y0;
-            } else if j == bin.k {
-                *a = two_b * spread * g.width;
-                *b = two_b * spread * g.height;
-            }
-        }
-        let dux = softmax_backward(&self.px, &gx);
-        let dly = softmax_backward(&self.py, &gy);
-        let mut out = SVector::<T, P>::zeros();
-        let o = out.as_mut_slice();
-        for (slot, (&a, &l)) in o.iter_mut().zip(dux.iter().zip(&dly)) {
-            *slot = a + self.scheme.ux_in_heights * l;
-        }
-        for (slot, &l) in o.iter_mut().skip(K).zip(&dly) {
-            *slot = self.scheme.uy_scale * l;
-        }
-        let u = h.as_slice();
-        for (knot, gd) in [(bin.k, g.d0), (bin.k + 1, g.d1)] {
-            if knot >= 1 && knot < K {
-                let i = 2 * K + knot - 1;
-                if let (Some(&raw), Some(slot)) = (u.get(i), o.get_mut(i)) {
-                    *slot += gd * self.scheme.derivative(raw).1;
-                }
-            }
-        }
-        out
     }
 }
 
@@ -422,20 +241,25 @@ fn eval_partials<T: Real>(bin: &Bin<T>, xi: T) -> Partials<T> {
 
 impl<T: Real, const K: usize, const P: usize> TransformerGradient<T, P> for RationalQuadratic<K> {
     fn forward_derivatives(&self, x: T, h: &SVector<T, P>) -> Derivatives<T, P> {
-        let spline = Spline::new(self, h);
-        if x.abs() >= spline.bound {
+        let knots = self.knots(h);
+        if x.abs() >= knots.bound {
             return Derivatives::identity(x);
         }
-        let bin = spline.locate(h, x, false);
+        let u = h.as_slice();
+        let bin = knots.locate(u, x, false);
         let xi = clamp_unit((x - bin.x0) / bin.width);
         let ((value, log_det), (dv, dl), gv, gl) = eval_partials(&bin, xi);
+        let mut d_value_d_params = SVector::<T, P>::zeros();
+        let mut d_log_det_d_params = SVector::<T, P>::zeros();
+        knots.to_raw(u, &bin, &gv, d_value_d_params.as_mut_slice());
+        knots.to_raw(u, &bin, &gl, d_log_det_d_params.as_mut_slice());
         Derivatives {
             value,
             log_det,
             d_value_d_input: dv,
             d_log_det_d_input: dl,
-            d_value_d_params: spline.to_raw(h, &bin, &gv),
-            d_log_det_d_params: spline.to_raw(h, &bin, &gl),
+            d_value_d_params,
+            d_log_det_d_params,
         }
     }
 
