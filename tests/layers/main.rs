@@ -2,8 +2,10 @@
 
 mod autoregressive;
 mod coupling;
+mod deep_sigmoid;
 mod elementwise;
 mod fit;
 mod flow;
 mod gradients;
+mod linear_rational;
 mod splines;

@@ -10,16 +10,22 @@
 //! | [`Shift`] | 1 | identity |
 //! | [`Scale`] | 1 | identity |
 //! | [`RationalQuadratic<K>`] | `3K − 1` | identity |
+//! | [`LinearRational<K>`] | `4K` | identity |
+//! | [`DeepSigmoid<H, L>`] | `3HL` | near-identity (torchflows': near-identity) |
 //! | [`Inverted<Tr>`] | as `Tr` | as `Tr` |
 
 mod affine;
+mod deep_sigmoid;
 mod inverted;
 mod knots;
+mod linear_rational;
 mod rational_quadratic;
 
 pub use affine::{Affine, Scale, Shift};
+pub use deep_sigmoid::{DeepSigmoid, Sigmoid};
 pub use inverted::{InverseAffine, Inverted};
 pub use knots::Parameterization;
+pub use linear_rational::LinearRational;
 pub use rational_quadratic::{DEFAULT_BOUND, RationalQuadratic};
 
 use nalgebra::SVector;
