@@ -78,14 +78,20 @@ fn torchflows_log_det_formula_is_far_off() {
         let s = sigma(a * x);
         let wrong: f64 = (0..5)
             .map(|_| {
-                (s / (1.0 - s)).ln() + (0.2f64).ln() + sigma(a * x).ln() + sigma(-a * x).ln()
+                (s / (1.0 - s)).ln()
+                    + (0.2f64).ln()
+                    + sigma(a * x).ln()
+                    + sigma(-a * x).ln()
                     + a.ln()
             })
             .sum();
         let (_, log_det) = tr.forward(x, &zero);
         assert!((log_det - numeric_log_slope(&tr, x, &zero)).abs() < 1e-8);
         assert!(log_det.abs() < 1e-3, "{log_det}");
-        assert!((wrong - log_det).abs() > 5.0, "torchflows' {wrong} vs {log_det}");
+        assert!(
+            (wrong - log_det).abs() > 5.0,
+            "torchflows' {wrong} vs {log_det}"
+        );
     }
 }
 
@@ -102,7 +108,10 @@ fn inverse_over_the_whole_real_line() {
         for tr in [Deep::new(), Deep::torchflows()] {
             for &x in &xs {
                 let (y, log_det) = tr.forward(x, &h);
-                assert!(y.is_finite() && log_det.is_finite(), "{x} -> {y}, {log_det}");
+                assert!(
+                    y.is_finite() && log_det.is_finite(),
+                    "{x} -> {y}, {log_det}"
+                );
                 let (back, log_det_inverse) = tr.inverse(y, &h);
                 // y is rounded to ε|y|, which moves its preimage by ε|y|/f'(x).
                 let rounding = 4.0 * f64::EPSILON * (1.0 + y.abs()) / log_det.exp();
@@ -253,4 +262,29 @@ layer_tests! {
     layers_d3_context: 3, 2, 6;
     layers_d10: 10, 0, 12;
     layers_d64: 64, 0, 64;
+}
+
+#[test]
+fn coupling_presets_evaluate_and_sample() {
+    use rand::SeedableRng;
+    type Lrs = flows::CouplingLRS!(f64, 3, layers = 2, hidden = 8, bins = 5);
+    type DeepSf = flows::CouplingDeepSF!(f64, 3, layers = 2, hidden = 8, units = 4);
+    let mut sampler = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(3);
+    let mut lrs = Lrs::seeded(1);
+    harness::perturb(&mut lrs, &mut rng(2), 0.2);
+    let mut dsf = DeepSf::seeded(1);
+    harness::perturb(&mut dsf, &mut rng(2), 0.2);
+    for _ in 0..10 {
+        let (x, log_p) = lrs.sample_with_log_prob(&mut sampler);
+        assert!((lrs.log_prob(&x) - log_p).abs() < 1e-9, "{x:?}");
+        let (x, log_p) = dsf.sample_with_log_prob(&mut sampler);
+        assert!((dsf.log_prob(&x) - log_p).abs() < 1e-9, "{x:?}");
+    }
+    type Single = flows::CouplingDeepSF!(f32, 10, context = 2);
+    let flow = Single::seeded(5);
+    let x = SVector::<f32, 10>::from_element(0.5);
+    assert!(
+        flow.log_prob_given(&x, &SVector::from_element(1.0))
+            .is_finite()
+    );
 }

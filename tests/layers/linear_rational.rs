@@ -182,7 +182,8 @@ fn lrs_on_and_near_every_knot_and_split() {
                     "knot {i}: inverse({y}) = {fx}, not {x}"
                 );
                 let mut points = vec![x];
-                if let (Some(lambda), Some((next, _, _))) = (lrs.split(&h, i), lrs.knot(&h, i + 1)) {
+                if let (Some(lambda), Some((next, _, _))) = (lrs.split(&h, i), lrs.knot(&h, i + 1))
+                {
                     points.push(x + lambda * (next - x));
                 }
                 for at in points {
@@ -208,14 +209,27 @@ fn lrs_bounds_and_tails() {
     let lrs = Lrs::default();
     for (seed, scale) in [(7, 1.0), (8, 30.0), (9, 50.0)] {
         let h = raw(seed, scale);
-        for x in [5.0, -5.0, 1e6, -1e6, 5.0 + 1e-12, -5.0 - 1e-12, 7.0, -1e300, f64::MAX] {
+        for x in [
+            5.0,
+            -5.0,
+            1e6,
+            -1e6,
+            5.0 + 1e-12,
+            -5.0 - 1e-12,
+            7.0,
+            -1e300,
+            f64::MAX,
+        ] {
             assert_eq!(lrs.forward(x, &h), (x, 0.0), "tail at {x}");
             assert_eq!(lrs.inverse(x, &h), (x, 0.0), "tail at {x}");
         }
         for x in [5.0 - 1e-9, -5.0 + 1e-9] {
             let (y, log_det) = lrs.forward(x, &h);
             assert!((y - x).abs() < 1e-8, "{x} -> {y}");
-            assert!(log_det.abs() < 1e-5 * (1.0 + scale), "log-det {log_det} at {x}");
+            assert!(
+                log_det.abs() < 1e-5 * (1.0 + scale),
+                "log-det {log_det} at {x}"
+            );
             let (back, _) = lrs.inverse(y, &h);
             assert!((back - x).abs() < 1e-14, "{x} -> {y} -> {back}");
         }
@@ -284,7 +298,10 @@ fn lrs_increasing_and_consistent_at_large_parameters() {
             let x: SVector<f64, 1> = random_vector(&mut r, 3.0);
             checked += check_point(&lrs, x[0], &h) as usize;
         }
-        assert!(checked > 100, "only {checked} of 200 log-dets resolved (scale {scale})");
+        assert!(
+            checked > 100,
+            "only {checked} of 200 log-dets resolved (scale {scale})"
+        );
     }
 }
 

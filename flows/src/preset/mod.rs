@@ -30,6 +30,7 @@
 //! | `hidden` | hidden width of each conditioner | 64 |
 //! | `hidden_layers` | hidden layers of each conditioner | 2 |
 //! | `bins` | bins of each spline (spline presets only; others ignore it) | 8 |
+//! | `units` | hidden units of each sigmoidal unit (DeepSF presets only; others ignore it) | 8 |
 //!
 //! torchflows' defaults (`layers = 2`, a hidden width of `max(4, 5 log10 n)`: 5 at `D = 10`) fit
 //! two moons barely better than a Gaussian; ours are those of zuko, which fit it well.
@@ -66,6 +67,8 @@ pub struct Options {
     pub hidden_layers: usize,
     /// Bins of each spline (spline presets only).
     pub bins: usize,
+    /// Hidden units of each deep sigmoidal unit (sigmoidal presets only).
+    pub units: usize,
 }
 
 impl Options {
@@ -76,5 +79,6 @@ impl Options {
         hidden: 64,
         hidden_layers: 2,
         bins: 8,
+        units: 8,
     };
 }

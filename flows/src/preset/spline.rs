@@ -1,15 +1,15 @@
 //! Spline and sigmoidal coupling presets: their transformer's parameter count follows the `bins`
-//! option.
+//! option (splines) or the `units` option (sigmoidal).
 
-/// Expands a coupling preset whose transformer is `$tr<bins>` with `$per_bin * bins $extra`
-/// parameters per element.
+/// Expands a coupling preset whose transformer is `$tr<n>`, `n` the option `$field` (`bins` or
+/// `units`), with `$per_bin * n $extra` parameters per element.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __binned_coupling_preset {
-    ([$($tr:tt)*], $per_bin:literal, [$($extra:tt)*]; $t:ty, $d:expr $(, $key:ident = $value:expr)* $(,)?) => {
+    ([$($tr:tt)*], $field:ident, $per_bin:literal, [$($extra:tt)*]; $t:ty, $d:expr $(, $key:ident = $value:expr)* $(,)?) => {
         $crate::__coupling_preset!(
-            $($tr)*<{ $crate::preset::Options { $($key: $value,)* ..$crate::preset::Options::DEFAULT }.bins }>,
-            $per_bin * $crate::preset::Options { $($key: $value,)* ..$crate::preset::Options::DEFAULT }.bins
+            $($tr)*<{ $crate::preset::Options { $($key: $value,)* ..$crate::preset::Options::DEFAULT }.$field }>,
+            $per_bin * $crate::preset::Options { $($key: $value,)* ..$crate::preset::Options::DEFAULT }.$field
                 $($extra)*;
             $t, $d $(, $key = $value)*
         )
@@ -34,6 +34,29 @@ macro_rules! __binned_coupling_preset {
 #[macro_export]
 macro_rules! CouplingRQNSF {
     ($($args:tt)*) => {
-        $crate::__binned_coupling_preset!([$crate::transformer::RationalQuadratic], 3, [- 1]; $($args)*)
+        $crate::__binned_coupling_preset!([$crate::transformer::RationalQuadratic], bins, 3, [- 1]; $($args)*)
+    };
+}
+
+/// Linear rational spline flow (Dolatabadi et al. 2020): half-split couplings with the
+/// [linear-rational spline](crate::transformer::LinearRational) (`bins` bins, 8 by default, on
+/// `[-5, 5]`; `4 bins` parameters per element). `CouplingLRS!(scalar, event size, options...)`;
+/// see the [module docs](crate::preset).
+#[macro_export]
+macro_rules! CouplingLRS {
+    ($($args:tt)*) => {
+        $crate::__binned_coupling_preset!([$crate::transformer::LinearRational], bins, 4, []; $($args)*)
+    };
+}
+
+/// Deep sigmoidal flow (Huang et al. 2018): half-split couplings with the
+/// [deep sigmoidal transformer](crate::transformer::DeepSigmoid) of torchflows' `CouplingDeepSF`
+/// (two stacked units of `units` hidden units each, 8 by default; `6 units` parameters per
+/// element), with its log-det computed correctly. `CouplingDeepSF!(scalar, event size,
+/// options...)`; see the [module docs](crate::preset).
+#[macro_export]
+macro_rules! CouplingDeepSF {
+    ($($args:tt)*) => {
+        $crate::__binned_coupling_preset!([$crate::transformer::DeepSigmoid], units, 6, []; $($args)*)
     };
 }

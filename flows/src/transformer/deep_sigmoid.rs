@@ -81,7 +81,12 @@ impl<const H: usize, const L: usize> DeepSigmoid<H, L> {
     );
 
     fn check<const P: usize>() {
-        const { assert!(P == 3 * H * L, "DeepSigmoid<H, L> takes P = 3 H L parameters") };
+        const {
+            assert!(
+                P == 3 * H * L,
+                "DeepSigmoid<H, L> takes P = 3 H L parameters"
+            )
+        };
         let () = Self::CHECK;
     }
 
@@ -91,9 +96,10 @@ impl<const H: usize, const L: usize> DeepSigmoid<H, L> {
         let at = |i: usize| u.get(3 * H * l + i).copied().unwrap_or(T::zero());
         let (a_offset, scale): (T, T) = match self.parameterization {
             Parameterization::Native => (unit_softplus_offset(MIN_A), T::one()),
-            Parameterization::Torchflows => {
-                (T::lit((core::f64::consts::E - 1.0 - MIN_A).ln()), T::lit(1e-3))
-            }
+            Parameterization::Torchflows => (
+                T::lit(core::f64::consts::E - 1.0 - MIN_A).ln(),
+                T::lit(1e-3),
+            ),
         };
         let native = self.parameterization == Parameterization::Native;
         let mut unit = Unit {
@@ -260,8 +266,9 @@ impl<T: Real, const H: usize> Unit<T, H> {
         let f = |x: T| self.eval(x);
         let mut x = y;
         let (fx, _) = f(x);
-        if fx == y {
-            return x;
+        if fx == y || is_nan(fx) {
+            // NaN parameters give NaN.
+            return if fx == y { x } else { fx };
         }
         // Bracket: lo has F(lo) < y, hi has F(hi) > y.
         let below = fx < y;

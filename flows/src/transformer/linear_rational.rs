@@ -90,9 +90,7 @@ impl<const K: usize> LinearRational<K> {
         if k >= K {
             return None;
         }
-        h.as_slice()
-            .get(2 * K + k)
-            .map(|&u| self.lambda(u).0)
+        h.as_slice().get(2 * K + k).map(|&u| self.lambda(u).0)
     }
 
     /// The knots under raw parameters `h`.
@@ -141,7 +139,10 @@ impl<const K: usize> LinearRational<K> {
     }
 
     /// Compile-time check of the parameter count.
-    const CHECK: () = assert!(K >= 1 && K < 1000, "LinearRational needs 1 <= K < 1000 bins");
+    const CHECK: () = assert!(
+        K >= 1 && K < 1000,
+        "LinearRational needs 1 <= K < 1000 bins"
+    );
 
     fn check<const P: usize>() {
         const { assert!(P == 4 * K, "LinearRational<K> takes P = 4K parameters") };

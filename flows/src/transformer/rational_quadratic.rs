@@ -75,7 +75,11 @@ impl<const K: usize> RationalQuadratic<K> {
     /// The knots under raw parameters `h`.
     fn knots<T: Real, const P: usize>(&self, h: &SVector<T, P>) -> Knots<T, K> {
         Self::check::<P>();
-        Knots::new(scheme::<T, K>(self.parameterization), self.bound, h.as_slice())
+        Knots::new(
+            scheme::<T, K>(self.parameterization),
+            self.bound,
+            h.as_slice(),
+        )
     }
 
     /// Compile-time check of the parameter count.
