@@ -265,7 +265,7 @@ layer_tests! {
 }
 
 #[test]
-fn coupling_presets_evaluate_and_sample() {
+fn presets_evaluate_and_sample() {
     use rand::SeedableRng;
     type Lrs = flows::CouplingLRS!(f64, 3, layers = 2, hidden = 8, bins = 5);
     type DeepSf = flows::CouplingDeepSF!(f64, 3, layers = 2, hidden = 8, units = 4);
@@ -280,6 +280,44 @@ fn coupling_presets_evaluate_and_sample() {
         let (x, log_p) = dsf.sample_with_log_prob(&mut sampler);
         assert!((dsf.log_prob(&x) - log_p).abs() < 1e-9, "{x:?}");
     }
+    type MaRq = flows::MaskedAutoregressiveRQNSF!(f64, 3, layers = 2, hidden = 8, bins = 6);
+    type IaRq = flows::InverseAutoregressiveRQNSF!(f64, 3, layers = 2, hidden = 8);
+    type MaLrs = flows::MaskedAutoregressiveLRS!(f64, 3, layers = 2, hidden = 8, bins = 5);
+    type MaDsf = flows::MaskedAutoregressiveDeepSF!(f64, 3, layers = 2, hidden = 8, units = 3);
+    fn consistent<F>(
+        mut flow: F,
+        sample: impl Fn(&F, &mut rand::rngs::Xoshiro256PlusPlus) -> (SVector<f64, 3>, f64),
+        log_prob: impl Fn(&F, &SVector<f64, 3>) -> f64,
+    ) where
+        F: flows::Parameters<f64>,
+    {
+        harness::perturb(&mut flow, &mut rng(7), 0.2);
+        let mut sampler = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(8);
+        for _ in 0..10 {
+            let (x, log_p) = sample(&flow, &mut sampler);
+            assert!((log_prob(&flow, &x) - log_p).abs() < 1e-8, "{x:?}");
+        }
+    }
+    consistent(
+        MaRq::seeded(1),
+        |f, r| f.sample_with_log_prob(r),
+        |f, x| f.log_prob(x),
+    );
+    consistent(
+        IaRq::seeded(1),
+        |f, r| f.sample_with_log_prob(r),
+        |f, x| f.log_prob(x),
+    );
+    consistent(
+        MaLrs::seeded(1),
+        |f, r| f.sample_with_log_prob(r),
+        |f, x| f.log_prob(x),
+    );
+    consistent(
+        MaDsf::seeded(1),
+        |f, r| f.sample_with_log_prob(r),
+        |f, x| f.log_prob(x),
+    );
     type Single = flows::CouplingDeepSF!(f32, 10, context = 2);
     let flow = Single::seeded(5);
     let x = SVector::<f32, 10>::from_element(0.5);

@@ -60,3 +60,92 @@ macro_rules! CouplingDeepSF {
         $crate::__binned_coupling_preset!([$crate::transformer::DeepSigmoid], units, 6, []; $($args)*)
     };
 }
+
+/// Expands a masked autoregressive preset (`$layer` is `MaskedAutoregressive` or
+/// `InverseMaskedAutoregressive`) whose transformer is `$tr<n>`, `n` the option `$field`, with
+/// `$per * n $extra` parameters per element and [`Made`](crate::net::Made) conditioners of the
+/// preset's [MADE width](crate::preset::made_width).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __transformer_autoregressive_preset {
+    ($layer:ident, [$($tr:tt)*], $field:ident, $per:literal, [$($extra:tt)*]; $t:ty, $d:expr $(, $key:ident = $value:expr)* $(,)?) => {
+        $crate::preset::AutoregressiveFlow<
+            $t,
+            $crate::layer::$layer<
+                $($tr)*<{ $crate::__preset_option!($field; $($key = $value),*) }>,
+                $crate::net::Made<
+                    $t,
+                    { $d },
+                    { $crate::__preset_option!(context; $($key = $value),*) },
+                    {
+                        $crate::preset::made_width(
+                            $crate::__preset_option!(hidden; $($key = $value),*),
+                            $d,
+                            $crate::__preset_option!(context; $($key = $value),*),
+                        )
+                    },
+                    { $crate::__preset_option!(hidden_layers; $($key = $value),*) - 1 },
+                    { $per * $crate::__preset_option!($field; $($key = $value),*) $($extra)* },
+                >,
+                { $d },
+                { $per * $crate::__preset_option!($field; $($key = $value),*) $($extra)* },
+            >,
+            { $d },
+            { $crate::__preset_option!(context; $($key = $value),*) },
+            { $crate::__preset_option!(layers; $($key = $value),*) },
+        >
+    };
+}
+
+/// Masked autoregressive neural spline flow: [masked autoregressive
+/// layers](crate::layer::MaskedAutoregressive) with the [rational-quadratic
+/// spline](crate::transformer::RationalQuadratic) (`bins` bins). Density in one pass per layer,
+/// sampling in `D` sequential steps. `MaskedAutoregressiveRQNSF!(scalar, event size,
+/// options...)`; see the [module docs](crate::preset).
+#[macro_export]
+macro_rules! MaskedAutoregressiveRQNSF {
+    ($($args:tt)*) => {
+        $crate::__transformer_autoregressive_preset!(
+            MaskedAutoregressive, [$crate::transformer::RationalQuadratic], bins, 3, [- 1]; $($args)*
+        )
+    };
+}
+
+/// Inverse autoregressive neural spline flow: [inverse masked autoregressive
+/// layers](crate::layer::InverseMaskedAutoregressive) with the [rational-quadratic
+/// spline](crate::transformer::RationalQuadratic). Sampling in one pass per layer, density in `D`
+/// sequential steps. `InverseAutoregressiveRQNSF!(scalar, event size, options...)`.
+#[macro_export]
+macro_rules! InverseAutoregressiveRQNSF {
+    ($($args:tt)*) => {
+        $crate::__transformer_autoregressive_preset!(
+            InverseMaskedAutoregressive, [$crate::transformer::RationalQuadratic], bins, 3, [- 1]; $($args)*
+        )
+    };
+}
+
+/// Masked autoregressive linear rational spline flow: [masked autoregressive
+/// layers](crate::layer::MaskedAutoregressive) with the [linear-rational
+/// spline](crate::transformer::LinearRational) (`bins` bins). `MaskedAutoregressiveLRS!(scalar,
+/// event size, options...)`.
+#[macro_export]
+macro_rules! MaskedAutoregressiveLRS {
+    ($($args:tt)*) => {
+        $crate::__transformer_autoregressive_preset!(
+            MaskedAutoregressive, [$crate::transformer::LinearRational], bins, 4, []; $($args)*
+        )
+    };
+}
+
+/// Masked autoregressive deep sigmoidal flow: [masked autoregressive
+/// layers](crate::layer::MaskedAutoregressive) with the [deep sigmoidal
+/// transformer](crate::transformer::DeepSigmoid) (two units of `units` hidden units).
+/// `MaskedAutoregressiveDeepSF!(scalar, event size, options...)`.
+#[macro_export]
+macro_rules! MaskedAutoregressiveDeepSF {
+    ($($args:tt)*) => {
+        $crate::__transformer_autoregressive_preset!(
+            MaskedAutoregressive, [$crate::transformer::DeepSigmoid], units, 6, []; $($args)*
+        )
+    };
+}
