@@ -321,3 +321,22 @@ fn a_declared_flow_trains_through_its_flow() {
     let x = SVector::from([0.1, 0.2]);
     assert_ne!(moons.log_prob(&x), before.log_prob(&x));
 }
+
+flow! {
+    /// LU layers around a coupling.
+    struct Mixing: f64 [4] { LU, Coupling(Affine), LU }
+}
+
+#[test]
+fn an_lu_layer_is_the_library_layer() {
+    use flows::layer::LuLinear;
+    type ByHand = (
+        LuLinear<f64, 4>,
+        Coupling<Affine, FeedForward<f64, 2, 0, 64, 1, 2, 2>, 4, 2, 2, 2>,
+        LuLinear<f64, 4>,
+    );
+    let declared = Mixing::seeded(2);
+    let by_hand: &ByHand = &declared.0.bijection;
+    assert_eq!(by_hand.0, LuLinear::identity());
+    assert_eq!(Mixing::PARAMETER_COUNT, <ByHand as Parameters<f64>>::COUNT);
+}

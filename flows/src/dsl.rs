@@ -60,6 +60,7 @@
 //! | elementwise | `Elementwise(TRANSFORMER)`, `ElementwiseAffine`, `ElementwiseShift`, `ElementwiseScale` | `context = C` |
 //! | activation normalization | `ActNorm` | |
 //! | permutations | `ReversePermutation`, `Permutation([2, 0, 1])` | |
+//! | LU linear map ([`LuLinear`](crate::layer::LuLinear)) | `LU` | |
 //! | repeated block | `N * { LAYER, LAYER, ... }` | |
 //! | a layer of your own type | `Bijection(path::to::Type)` | |
 //!
@@ -116,6 +117,7 @@
 //!         Coupling(InverseAffine, Mask(source = [5, 0]), Constant),
 //!         Coupling(Affine, Mask(source = [0, 1, 2], target = [5, 4, 3])),
 //!         Permutation([1, 2, 3, 4, 5, 0]),
+//!         LU,
 //!         2 * { InverseMaskedAutoregressive(InverseAffine, hidden = 8, activation = Relu), ActNorm },
 //!         MaskedAutoregressive(Affine, hidden = 3, layers = 1, narrow = true),
 //!     }

@@ -8,4 +8,5 @@ mod fit;
 mod flow;
 mod gradients;
 mod linear_rational;
+mod lu;
 mod splines;

@@ -46,6 +46,7 @@ fn rows(steps: &[Step], prefix: &str, d: usize, lines: &mut Vec<String>) {
             ),
             Step::ActNorm => ("ActNorm".into(), format!("{d} elements")),
             Step::ReversePermutation => ("ReversePermutation".into(), format!("{d} elements")),
+            Step::Lu => ("LU".into(), format!("{d} x {d} matrix and bias")),
             Step::Custom(ty) => {
                 let ty = quote::ToTokens::to_token_stream(ty).to_string();
                 (format!("Bijection({ty})"), format!("{d} elements"))

@@ -247,6 +247,7 @@ impl Gen {
             }
             Step::ActNorm => quote!(::flows::layer::ActNorm<#t, #d>),
             Step::ReversePermutation => quote!(::flows::layer::ReversePermutation),
+            Step::Lu => quote!(::flows::layer::LuLinear<#t, #d>),
             Step::Custom(ty) => quote!(#ty),
             Step::Permutation(_) => quote!(::flows::layer::Permutation<#d>),
             Step::Autoregressive(plan) => self.autoregressive_type(plan),

@@ -58,6 +58,8 @@ pub enum Layer {
     ActNorm,
     /// Reverses the elements.
     ReversePermutation,
+    /// An LU-parameterized invertible linear map.
+    Lu,
     /// An explicit permutation `z[i] = x[order[i]]`.
     Permutation {
         /// The order.

@@ -13,7 +13,7 @@ use crate::errors::Errors;
 use crate::suggest;
 
 /// The layer names `flow!` knows.
-pub const LAYERS: [&str; 11] = [
+pub const LAYERS: [&str; 12] = [
     "Bijection",
     "Coupling",
     "MaskedAutoregressive",
@@ -25,9 +25,10 @@ pub const LAYERS: [&str; 11] = [
     "ActNorm",
     "ReversePermutation",
     "Permutation",
+    "LU",
 ];
 /// Layer names of the design that the library does not have yet.
-const PLANNED_LAYERS: [&str; 4] = ["LU", "Squeeze", "ChannelCoupling", "Convolution1x1"];
+const PLANNED_LAYERS: [&str; 3] = ["Squeeze", "ChannelCoupling", "Convolution1x1"];
 /// Transformer names of the design that the library does not have yet.
 const PLANNED_TRANSFORMERS: [&str; 2] = ["LinearRational", "Sigmoid"];
 /// The coupling masks.
@@ -145,12 +146,12 @@ fn entry(item: &Entry, errors: &mut Errors) -> Option<Layer> {
 pub fn layer(term: &Term, errors: &mut Errors) -> Option<Layer> {
     let name = term.name.to_string();
     match name.as_str() {
-        "ActNorm" | "ReversePermutation" => {
+        "ActNorm" | "ReversePermutation" | "LU" => {
             Options::none(term, errors);
-            Some(if name == "ActNorm" {
-                Layer::ActNorm
-            } else {
-                Layer::ReversePermutation
+            Some(match name.as_str() {
+                "ActNorm" => Layer::ActNorm,
+                "LU" => Layer::Lu,
+                _ => Layer::ReversePermutation,
             })
         }
         "Permutation" => {

@@ -35,6 +35,8 @@ pub enum Step {
     ActNorm,
     /// Reverses the elements.
     ReversePermutation,
+    /// An LU-parameterized invertible linear map.
+    Lu,
     /// `z[i] = x[order[i]]`.
     Permutation(Vec<usize>),
     /// A coupling layer.
@@ -147,6 +149,7 @@ impl Checker {
             }
             Layer::ActNorm => Step::ActNorm,
             Layer::ReversePermutation => Step::ReversePermutation,
+            Layer::Lu => Step::Lu,
             Layer::Custom(ty) => Step::Custom(ty.clone()),
             Layer::Permutation { order, span } => {
                 Step::Permutation(self.permutation(order, *span, errors)?)

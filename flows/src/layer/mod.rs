@@ -4,6 +4,8 @@ mod actnorm;
 mod autoregressive;
 mod coupling;
 mod elementwise;
+mod lu;
+mod lu_matrix;
 mod permutation;
 
 pub use actnorm::ActNorm;
@@ -13,4 +15,6 @@ pub use autoregressive::{
 };
 pub use coupling::Coupling;
 pub use elementwise::{Elementwise, ElementwiseAffine, ElementwiseScale, ElementwiseShift};
+pub use lu::LuLinear;
+pub use lu_matrix::LuMatrix;
 pub use permutation::{Permutation, ReversePermutation};
