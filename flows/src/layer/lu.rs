@@ -43,7 +43,7 @@ impl<T: Real, const D: usize> LuLinear<T, D> {
     ///
     /// ```
     /// let layer = flows::layer::LuLinear::<f32, 4>::identity();
-    /// assert_eq!(layer.bias, flows::nalgebra::SVector::zeros());
+    /// assert_eq!(layer.bias, flows::nalgebra::SVector::<f32, 4>::zeros());
     /// ```
     pub fn identity() -> Self {
         Self::with_weight(LuMatrix::identity())
