@@ -340,3 +340,86 @@ fn an_lu_layer_is_the_library_layer() {
     assert_eq!(by_hand.0, LuLinear::identity());
     assert_eq!(Mixing::PARAMETER_COUNT, <ByHand as Parameters<f64>>::COUNT);
 }
+
+flow! {
+    /// The linear-rational spline and the sigmoidal transformers wherever a transformer goes.
+    struct Sigmoidal: f64 [4] | context 1 {
+        Elementwise(LinearRational(bins = 3)),
+        Coupling(LinearRational(bins = 4, bound = 3.0), Alternating, FeedForward(hidden = 8)),
+        MaskedAutoregressive(DeepSigmoid(units = 3), hidden = 8),
+        InverseMaskedAutoregressive(LinearRational(bins = 2), hidden = 6),
+        Coupling(Sigmoid(units = 2), HalfSplit, Linear),
+        Elementwise(DeepSigmoid(units = 2, layers = 3)),
+        InverseMaskedAutoregressive(Sigmoid(units = 4), hidden = 5, layers = 1),
+    }
+
+    struct Lrs: f64 [3] = CouplingLRS(layers = 2, hidden = 8, bins = 5);
+    struct DeepSf: f64 [3] = CouplingDeepSF(layers = 2, hidden = 8, units = 4);
+    struct MaRqnsf: f64 [3] = MaskedAutoregressiveRQNSF(layers = 2, hidden = 8, bins = 3);
+    struct IaRqnsf: f64 [3] = InverseAutoregressiveRQNSF(layers = 2, hidden = 8, bins = 3);
+    struct MaLrs: f64 [3] = MaskedAutoregressiveLRS(layers = 2, hidden = 8, bins = 3);
+    struct MaDeepSf: f64 [3] = MaskedAutoregressiveDeepSF(layers = 2, hidden = 8, units = 2);
+}
+
+#[test]
+fn linear_rational_and_sigmoidal_layers_are_the_library_layers() {
+    use flows::Inverse;
+    use flows::layer::{Elementwise, MaskedAutoregressive};
+    use flows::net::Made;
+    use flows::transformer::{DeepSigmoid, LinearRational, Sigmoid};
+    type ByHand = (
+        Elementwise<f64, LinearRational<3>, 4, 1, 12>,
+        Coupling<LinearRational<4>, FeedForward<f64, 2, 1, 8, 1, 16, 2>, 4, 2, 2, 16>,
+        MaskedAutoregressive<DeepSigmoid<3, 2>, Made<f64, 4, 1, 8, 1, 18>, 4, 18>,
+        Inverse<MaskedAutoregressive<LinearRational<2>, Made<f64, 4, 1, 6, 1, 8>, 4, 8>>,
+        Coupling<Sigmoid<2>, Linear<f64, 2, 1, 6, 2>, 4, 2, 2, 6>,
+        Elementwise<f64, DeepSigmoid<2, 3>, 4, 1, 18>,
+        Inverse<MaskedAutoregressive<Sigmoid<4>, Made<f64, 4, 1, 5, 0, 12>, 4, 12>>,
+    );
+    let declared = Sigmoidal::seeded(6);
+    let mut rng = <rand::rngs::Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(6);
+    let mut by_hand: ByHand = (
+        Random::random(&mut rng),
+        Coupling::with_partition(
+            flows::conditioner::Partition::new(&[1, 3], &[0, 2]).unwrap(),
+            &mut rng,
+        ),
+        Random::random(&mut rng),
+        Random::random(&mut rng),
+        Random::random(&mut rng),
+        Random::random(&mut rng),
+        Random::random(&mut rng),
+    );
+    by_hand.1.transformer = LinearRational::new(3.0);
+    assert_eq!(declared.0.bijection, by_hand);
+    assert_eq!(
+        Sigmoidal::PARAMETER_COUNT,
+        <ByHand as Parameters<f64>>::COUNT
+    );
+    let x = SVector::from([0.3, -0.7, 1.1, 0.2]);
+    let c = SVector::from([0.4]);
+    let (z, log_det) = declared.forward(&x, &c);
+    let (back, inverse_log_det) = declared.inverse(&z, &c);
+    assert!((back - x).norm() < 1e-9 && (log_det + inverse_log_det).abs() < 1e-9);
+}
+
+#[test]
+fn linear_rational_and_sigmoidal_presets_are_the_library_presets() {
+    use flows::{
+        CouplingDeepSF, CouplingLRS, Flow, InverseAutoregressiveRQNSF, MaskedAutoregressiveDeepSF,
+        MaskedAutoregressiveLRS, MaskedAutoregressiveRQNSF,
+    };
+    let lrs: CouplingLRS!(f64, 3, layers = 2, hidden = 8, bins = 5) = Flow::seeded(1);
+    assert_eq!(Lrs::seeded(1).0.bijection, lrs.bijection);
+    let deep: CouplingDeepSF!(f64, 3, layers = 2, hidden = 8, units = 4) = Flow::seeded(1);
+    assert_eq!(DeepSf::seeded(1).0.bijection, deep.bijection);
+    let ma: MaskedAutoregressiveRQNSF!(f64, 3, layers = 2, hidden = 8, bins = 3) = Flow::seeded(1);
+    assert_eq!(MaRqnsf::seeded(1).0.bijection, ma.bijection);
+    let ia: InverseAutoregressiveRQNSF!(f64, 3, layers = 2, hidden = 8, bins = 3) = Flow::seeded(1);
+    assert_eq!(IaRqnsf::seeded(1).0.bijection, ia.bijection);
+    let ma: MaskedAutoregressiveLRS!(f64, 3, layers = 2, hidden = 8, bins = 3) = Flow::seeded(1);
+    assert_eq!(MaLrs::seeded(1).0.bijection, ma.bijection);
+    let ma: MaskedAutoregressiveDeepSF!(f64, 3, layers = 2, hidden = 8, units = 2) =
+        Flow::seeded(1);
+    assert_eq!(MaDeepSf::seeded(1).0.bijection, ma.bijection);
+}

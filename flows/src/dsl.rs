@@ -84,6 +84,14 @@
 //! | `Shift` | 1 |
 //! | `Scale` | 1 |
 //! | `RationalQuadratic(bins = 8, bound = 5.0)` | `3 * bins - 1` |
+//! | `LinearRational(bins = 8, bound = 5.0)` | `4 * bins` |
+//! | `DeepSigmoid(units = 8, layers = 2)` | `3 * units * layers` |
+//! | `Sigmoid(units = 8)` (one sigmoidal unit) | `3 * units` |
+//!
+//! Options are named and checked: `bins`, `units` and `layers` are at least 1, `bound` (the
+//! half-width of the spline's interval `[-bound, bound]`, 5 by default) is positive. Every
+//! transformer goes wherever a transformer does: couplings, masked and inverse masked
+//! autoregressive layers, `Elementwise(...)`.
 //!
 //! ### Coupling masks
 //!
@@ -120,6 +128,9 @@
 //!         LU,
 //!         2 * { InverseMaskedAutoregressive(InverseAffine, hidden = 8, activation = Relu), ActNorm },
 //!         MaskedAutoregressive(Affine, hidden = 3, layers = 1, narrow = true),
+//!         Coupling(LinearRational(bins = 4, bound = 3.0), Alternating),
+//!         MaskedAutoregressive(DeepSigmoid(units = 4, layers = 2), hidden = 8),
+//!         Elementwise(Sigmoid(units = 2)),
 //!     }
 //! }
 //! let flow = EveryForm::seeded(1);
@@ -134,15 +145,23 @@
 //!
 //! `= PRESET(options);` declares torchflows' layout around the preset's base layer:
 //! `ElementwiseAffine, N * { ReversePermutation, BASE, ActNorm }, ElementwiseAffine, ActNorm`. The
-//! coupling presets are the same types as the library's preset macros.
+//! presets are the same types as the library's preset macros of the same names (the
+//! autoregressive ones when `hidden` is at least the MADE rule's width, which the library's raise
+//! to it).
 //!
 //! | preset | base layer | options (defaults) |
 //! |---|---|---|
 //! | `NICE` | `Coupling(Shift)` | `layers = 4` (blocks), `hidden = 64`, `hidden_layers = 2` |
 //! | `RealNVP` | `Coupling(Affine)` | as `NICE` |
 //! | `CouplingRQNSF` | `Coupling(RationalQuadratic(bins))` | as `NICE`, and `bins = 8` |
+//! | `CouplingLRS` | `Coupling(LinearRational(bins))` | as `NICE`, and `bins = 8` |
+//! | `CouplingDeepSF` | `Coupling(DeepSigmoid(units))` | as `NICE`, and `units = 8` |
 //! | `MAF` | `MaskedAutoregressive(Affine)` | as `NICE` |
 //! | `IAF` | `InverseMaskedAutoregressive(InverseAffine)` | as `NICE` |
+//! | `MaskedAutoregressiveRQNSF` | `MaskedAutoregressive(RationalQuadratic(bins))` | as `CouplingRQNSF` |
+//! | `InverseAutoregressiveRQNSF` | `InverseMaskedAutoregressive(RationalQuadratic(bins))` | as `CouplingRQNSF` |
+//! | `MaskedAutoregressiveLRS` | `MaskedAutoregressive(LinearRational(bins))` | as `CouplingLRS` |
+//! | `MaskedAutoregressiveDeepSF` | `MaskedAutoregressive(DeepSigmoid(units))` | as `CouplingDeepSF` |
 //!
 //! ## What a declaration generates
 //!

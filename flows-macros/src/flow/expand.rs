@@ -383,11 +383,17 @@ fn lit(n: usize) -> Literal {
 /// The library type of a transformer.
 fn transformer(transformer: &Transformer) -> TokenStream {
     let name = format_ident!("{}", transformer.kind.name(), span = Span::call_site());
+    let (bins, units, layers) = (
+        lit(transformer.bins),
+        lit(transformer.units),
+        lit(transformer.layers),
+    );
     match transformer.kind {
-        TransformerKind::RationalQuadratic => {
-            let bins = lit(transformer.bins);
+        TransformerKind::RationalQuadratic | TransformerKind::LinearRational => {
             quote!(::flows::transformer::#name<#bins>)
         }
+        TransformerKind::DeepSigmoid => quote!(::flows::transformer::#name<#units, #layers>),
+        TransformerKind::Sigmoid => quote!(::flows::transformer::#name<#units>),
         _ => quote!(::flows::transformer::#name),
     }
 }

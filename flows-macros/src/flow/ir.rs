@@ -105,15 +105,19 @@ pub struct Coupling {
     pub context: Option<Spanned<usize>>,
 }
 
-/// A transformer with its options.
+/// A transformer with its options (each read only by the kinds that take it).
 #[derive(Clone, Copy)]
 pub struct Transformer {
     /// Which.
     pub kind: TransformerKind,
-    /// Bins (splines only).
+    /// Bins (splines).
     pub bins: usize,
-    /// The half-width of the spline's interval, when not the library's default (splines only).
+    /// The half-width of the spline's interval, when not the library's default (splines).
     pub bound: Option<f64>,
+    /// Hidden units per sigmoidal unit (sigmoidal transformers).
+    pub units: usize,
+    /// Stacked sigmoidal units (`DeepSigmoid`; 1 for `Sigmoid`).
+    pub layers: usize,
 }
 
 impl Transformer {
@@ -123,6 +127,8 @@ impl Transformer {
             kind,
             bins: 0,
             bound: None,
+            units: 0,
+            layers: 0,
         }
     }
 
@@ -132,19 +138,26 @@ impl Transformer {
             TransformerKind::Affine | TransformerKind::InverseAffine => 2,
             TransformerKind::Shift | TransformerKind::Scale => 1,
             TransformerKind::RationalQuadratic => 3 * self.bins - 1,
+            TransformerKind::LinearRational => 4 * self.bins,
+            TransformerKind::DeepSigmoid | TransformerKind::Sigmoid => 3 * self.units * self.layers,
         }
     }
 
     /// How the user writes it, with its options.
     pub fn describe(&self) -> String {
+        let name = self.kind.name();
         match self.kind {
-            TransformerKind::RationalQuadratic => format!(
-                "RationalQuadratic(bins = {}{})",
+            TransformerKind::RationalQuadratic | TransformerKind::LinearRational => format!(
+                "{name}(bins = {}{})",
                 self.bins,
                 self.bound
                     .map_or(String::new(), |b| format!(", bound = {b:?}"))
             ),
-            kind => kind.name().to_string(),
+            TransformerKind::DeepSigmoid => {
+                format!("{name}(units = {}, layers = {})", self.units, self.layers)
+            }
+            TransformerKind::Sigmoid => format!("{name}(units = {})", self.units),
+            _ => name.to_string(),
         }
     }
 }
@@ -162,17 +175,38 @@ pub enum TransformerKind {
     InverseAffine,
     /// `RationalQuadratic(bins = K, bound = B)`: `3K - 1` parameters.
     RationalQuadratic,
+    /// `LinearRational(bins = K, bound = B)`: `4K` parameters.
+    LinearRational,
+    /// `DeepSigmoid(units = H, layers = L)`: `3HL` parameters.
+    DeepSigmoid,
+    /// `Sigmoid(units = H)`: one sigmoidal unit, `3H` parameters.
+    Sigmoid,
 }
 
 impl TransformerKind {
     /// Every transformer, by name.
-    pub const ALL: [(&'static str, TransformerKind); 5] = [
+    pub const ALL: [(&'static str, TransformerKind); 8] = [
         ("Affine", TransformerKind::Affine),
         ("Shift", TransformerKind::Shift),
         ("Scale", TransformerKind::Scale),
         ("InverseAffine", TransformerKind::InverseAffine),
         ("RationalQuadratic", TransformerKind::RationalQuadratic),
+        ("LinearRational", TransformerKind::LinearRational),
+        ("DeepSigmoid", TransformerKind::DeepSigmoid),
+        ("Sigmoid", TransformerKind::Sigmoid),
     ];
+
+    /// The options it takes, by name.
+    pub fn options(self) -> &'static [&'static str] {
+        match self {
+            TransformerKind::RationalQuadratic | TransformerKind::LinearRational => {
+                &["bins", "bound"]
+            }
+            TransformerKind::DeepSigmoid => &["units", "layers"],
+            TransformerKind::Sigmoid => &["units"],
+            _ => &[],
+        }
+    }
 
     /// The name the user writes.
     pub fn name(self) -> &'static str {

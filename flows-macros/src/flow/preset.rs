@@ -10,7 +10,10 @@ use super::ir::{
     Activation, Autoregressive, Coupling, Layer, Mask, MaskKind, Net, NetKind, Spanned,
     Transformer, TransformerKind,
 };
-use super::resolve::{DEFAULT_BINS, DEFAULT_HIDDEN, DEFAULT_HIDDEN_LAYERS, Options};
+use super::resolve::{
+    DEFAULT_BINS, DEFAULT_HIDDEN, DEFAULT_HIDDEN_LAYERS, DEFAULT_SIGMOID_LAYERS, DEFAULT_UNITS,
+    Options,
+};
 use super::syntax::Term;
 use crate::errors::Errors;
 use crate::suggest;
@@ -25,17 +28,41 @@ enum Base {
 }
 
 /// The presets by name.
-const PRESETS: [(&str, Base); 5] = [
+const PRESETS: [(&str, Base); 11] = [
     ("NICE", Base::Coupling(TransformerKind::Shift)),
     ("RealNVP", Base::Coupling(TransformerKind::Affine)),
     (
         "CouplingRQNSF",
         Base::Coupling(TransformerKind::RationalQuadratic),
     ),
+    (
+        "CouplingLRS",
+        Base::Coupling(TransformerKind::LinearRational),
+    ),
+    (
+        "CouplingDeepSF",
+        Base::Coupling(TransformerKind::DeepSigmoid),
+    ),
     ("MAF", Base::Autoregressive(TransformerKind::Affine, false)),
     (
         "IAF",
         Base::Autoregressive(TransformerKind::InverseAffine, true),
+    ),
+    (
+        "MaskedAutoregressiveRQNSF",
+        Base::Autoregressive(TransformerKind::RationalQuadratic, false),
+    ),
+    (
+        "InverseAutoregressiveRQNSF",
+        Base::Autoregressive(TransformerKind::RationalQuadratic, true),
+    ),
+    (
+        "MaskedAutoregressiveLRS",
+        Base::Autoregressive(TransformerKind::LinearRational, false),
+    ),
+    (
+        "MaskedAutoregressiveDeepSF",
+        Base::Autoregressive(TransformerKind::DeepSigmoid, false),
     ),
 ];
 
@@ -56,13 +83,16 @@ pub fn expand(term: &Term, errors: &mut Errors) -> Vec<Layer> {
     let kind = match base {
         Base::Coupling(kind) | Base::Autoregressive(kind, _) => *kind,
     };
-    let spline = kind == TransformerKind::RationalQuadratic;
-    let keys: &[&str] = if spline {
-        &["layers", "hidden", "hidden_layers", "bins"]
-    } else {
-        &["layers", "hidden", "hidden_layers"]
-    };
-    let options = Options::read(term, keys, errors);
+    // The transformer's size option (`bins` or `units`); a spline's bound is the library's.
+    let own = kind
+        .options()
+        .iter()
+        .filter(|k| **k != "bound" && **k != "layers");
+    let keys: Vec<&str> = ["layers", "hidden", "hidden_layers"]
+        .into_iter()
+        .chain(own.copied())
+        .collect();
+    let options = Options::read(term, &keys, errors);
     for extra in &options.positional {
         errors.at(
             extra.span(),
@@ -84,10 +114,15 @@ pub fn expand(term: &Term, errors: &mut Errors) -> Vec<Layer> {
     let bins = options
         .size("bins", 1, errors)
         .map_or(DEFAULT_BINS, |s| s.value);
+    let units = options
+        .size("units", 1, errors)
+        .map_or(DEFAULT_UNITS, |s| s.value);
     let transformer = Transformer {
         kind,
         bins,
         bound: None,
+        units,
+        layers: DEFAULT_SIGMOID_LAYERS,
     };
     let affine = || Layer::Elementwise {
         transformer: Transformer::plain(TransformerKind::Affine),

@@ -29,8 +29,6 @@ pub const LAYERS: [&str; 12] = [
 ];
 /// Layer names of the design that the library does not have yet.
 const PLANNED_LAYERS: [&str; 3] = ["Squeeze", "ChannelCoupling", "Convolution1x1"];
-/// Transformer names of the design that the library does not have yet.
-const PLANNED_TRANSFORMERS: [&str; 2] = ["LinearRational", "Sigmoid"];
 /// The coupling masks.
 const MASKS: [&str; 4] = ["HalfSplit", "Alternating", "Split", "Mask"];
 /// The conditioner transforms.
@@ -41,6 +39,10 @@ pub const DEFAULT_HIDDEN: usize = 64;
 pub const DEFAULT_HIDDEN_LAYERS: usize = 2;
 /// The default number of bins of a spline.
 pub const DEFAULT_BINS: usize = 8;
+/// The default number of hidden units of a sigmoidal transformer.
+pub const DEFAULT_UNITS: usize = 8;
+/// The default number of stacked units of `DeepSigmoid`.
+pub const DEFAULT_SIGMOID_LAYERS: usize = 2;
 
 /// Resolves one declaration; `None` when it cannot be given meaning at all.
 pub fn declaration(decl: Declaration, errors: &mut Errors) -> Flow {
@@ -363,56 +365,67 @@ fn autoregressive(term: &Term, errors: &mut Errors) -> Option<Autoregressive> {
     })
 }
 
-/// A transformer term.
-fn transformer(term: &Term, errors: &mut Errors) -> Option<Transformer> {
+/// A transformer term, its options named, each checked.
+pub fn transformer(term: &Term, errors: &mut Errors) -> Option<Transformer> {
     let name = term.name.to_string();
-    if name == "RationalQuadratic" {
-        let options = Options::read(term, &["bins", "bound"], errors);
-        let before = errors.len();
-        for extra in &options.positional {
-            errors.at(
-                extra.span(),
-                "name this option: `RationalQuadratic(bins = 8, bound = 5.0)`",
-            );
-        }
-        let bins = options
-            .size("bins", 1, errors)
-            .map_or(DEFAULT_BINS, |s| s.value);
-        let bound = match options.named("bound") {
-            None => None,
-            Some(Value::Number(n)) if n.value > 0.0 => Some(n.value),
-            Some(Value::Number(n)) => {
-                errors.at(n.span, format!("`bound` (the half-width of the spline's interval) must be positive, found {}", n.value));
-                None
-            }
-            Some(other) => {
-                errors.at(other.span(), "`bound` must be a number");
-                None
-            }
-        };
-        return (errors.len() == before).then_some(Transformer {
-            kind: TransformerKind::RationalQuadratic,
-            bins,
-            bound,
-        });
-    }
-    if let Some((_, kind)) = TransformerKind::ALL.iter().find(|(n, _)| *n == name) {
-        Options::none(term, errors);
-        return Some(Transformer::plain(*kind));
-    }
-    if PLANNED_TRANSFORMERS.contains(&name.as_str()) {
-        errors.at(
-            term.name.span(),
-            format!("the `{name}` transformer is not yet supported by `flow!`"),
-        );
-    } else {
+    let Some((_, kind)) = TransformerKind::ALL.iter().find(|(n, _)| *n == name) else {
         let known: Vec<&str> = TransformerKind::ALL.iter().map(|(n, _)| *n).collect();
         errors.at(
             term.name.span(),
             suggest::unknown("transformer", &name, "", &known),
         );
+        return None;
+    };
+    let keys = kind.options();
+    if keys.is_empty() {
+        Options::none(term, errors);
+        return Some(Transformer::plain(*kind));
     }
-    None
+    let options = Options::read(term, keys, errors);
+    let before = errors.len();
+    for extra in &options.positional {
+        errors.at(
+            extra.span(),
+            format!("name this option: `{name}({} = ...)`", keys[0]),
+        );
+    }
+    let bins = options
+        .size("bins", 1, errors)
+        .map_or(DEFAULT_BINS, |s| s.value);
+    let units = options
+        .size("units", 1, errors)
+        .map_or(DEFAULT_UNITS, |s| s.value);
+    let layers = match kind {
+        TransformerKind::Sigmoid => 1,
+        _ => options
+            .size("layers", 1, errors)
+            .map_or(DEFAULT_SIGMOID_LAYERS, |s| s.value),
+    };
+    let bound = match options.named("bound") {
+        None => None,
+        Some(Value::Number(n)) if n.value > 0.0 => Some(n.value),
+        Some(Value::Number(n)) => {
+            errors.at(
+                n.span,
+                format!(
+                    "`bound` (the half-width of the spline's interval) must be positive, found {}",
+                    n.value
+                ),
+            );
+            None
+        }
+        Some(other) => {
+            errors.at(other.span(), "`bound` must be a number");
+            None
+        }
+    };
+    (errors.len() == before).then_some(Transformer {
+        kind: *kind,
+        bins,
+        bound,
+        units,
+        layers,
+    })
 }
 
 /// A mask term.
