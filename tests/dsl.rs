@@ -423,3 +423,34 @@ fn linear_rational_and_sigmoidal_presets_are_the_library_presets() {
         Flow::seeded(1);
     assert_eq!(MaDeepSf::seeded(1).0.bijection, ma.bijection);
 }
+
+/// A coupling declared by attributes.
+#[derive(Bijection, Clone, Debug)]
+#[bijection(f64, [6], context = 2)]
+#[coupling(Affine, Mask(source = [5, 0]), ResidualFeedForward(hidden = 8, blocks = 1))]
+struct DeclaredCoupling(flows::dsl::Layer<Self>);
+
+flow! {
+    /// The same coupling as a one-layer flow.
+    struct SameCoupling: f64 [6] | context 2 {
+        Coupling(Affine, Mask(source = [5, 0]), ResidualFeedForward(hidden = 8, blocks = 1)),
+    }
+}
+
+#[test]
+fn a_layer_declared_by_attributes_is_the_library_layer() {
+    use flows::net::{Relu, ResidualFeedForward};
+    let mut rng = <rand::rngs::Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(3);
+    let declared = DeclaredCoupling::random(&mut rng);
+    let by_hand: &Coupling<Affine, ResidualFeedForward<f64, 2, 2, 8, 1, 2, 4, Relu>, 6, 2, 4, 2> =
+        &declared.0;
+    assert_eq!(by_hand.partition.source(), &[5, 0]);
+    assert_eq!(*by_hand, SameCoupling::seeded(3).0.bijection);
+    let mut names = Vec::new();
+    declared.visit(&flows::Path::ROOT, &mut |p, _| names.push(p.to_string()));
+    assert_eq!(names[0], "conditioner.input.weight");
+    assert_eq!(
+        <DeclaredCoupling as Parameters<f64>>::COUNT,
+        SameCoupling::PARAMETER_COUNT
+    );
+}

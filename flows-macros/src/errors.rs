@@ -14,6 +14,11 @@ impl Errors {
         self.errors.push(syn::Error::new(span, message));
     }
 
+    /// Records an error spanning all of `tokens` (a type, an expression).
+    pub fn spanning(&mut self, tokens: impl quote::ToTokens, message: impl std::fmt::Display) {
+        self.errors.push(syn::Error::new_spanned(tokens, message));
+    }
+
     /// The number of errors recorded so far.
     pub fn len(&self) -> usize {
         self.errors.len()

@@ -33,8 +33,20 @@ pub fn flow(input: TokenStream) -> TokenStream {
 }
 
 /// Composes the fields of a struct, in order, into one bijection: `#[derive(Bijection)]` with
-/// `#[bijection(f32, [D])]` or `#[bijection(f32, [D], context = C)]`. See the `flows::dsl` module.
-#[proc_macro_derive(Bijection, attributes(bijection))]
+/// `#[bijection(f32, [D])]` or `#[bijection(f32, [D], context = C)]`. With a layer attribute
+/// (`#[coupling(...)]`, `#[masked_autoregressive(...)]`, `#[inverse_masked_autoregressive(...)]`,
+/// `#[elementwise(...)]`) on a struct with one field `Layer<Self>`, declares that layer instead.
+/// See the `flows::dsl` module.
+#[proc_macro_derive(
+    Bijection,
+    attributes(
+        bijection,
+        coupling,
+        masked_autoregressive,
+        inverse_masked_autoregressive,
+        elementwise
+    )
+)]
 pub fn derive_bijection(input: TokenStream) -> TokenStream {
     match syn::parse(input) {
         Ok(input) => derive::expand(input).into(),

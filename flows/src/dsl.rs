@@ -214,6 +214,93 @@
 //! layer.visit(&flows::Path::ROOT, &mut |path, _| names.push(path.to_string()));
 //! assert_eq!(names[0], "norm.shift");
 //! ```
+//!
+//! ## Layers declared by attributes
+//!
+//! A struct with one field, [`Layer<Self>`](Layer), and a layer attribute beside the sizes *is*
+//! that layer: the Rust form of a torchflows class such as `AffineCoupling`, built from a
+//! transformer, a conditioner and a conditioner transform. The attribute's arguments are those of
+//! the `flow!` layer of the same name (see [Layers](#layers)), checked by the same validator, so a
+//! mask or shape mistake is the same compile error at the same token:
+//!
+//! | attribute | declares |
+//! |---|---|
+//! | `#[coupling(TRANSFORMER, MASK, CONDITIONER)]` | a coupling layer |
+//! | `#[masked_autoregressive(TRANSFORMER, hidden = H, ...)]` | a masked autoregressive layer (MADE) |
+//! | `#[inverse_masked_autoregressive(TRANSFORMER, hidden = H, ...)]` | an inverse masked autoregressive layer |
+//! | `#[elementwise(TRANSFORMER)]` | a transformer on every element |
+//!
+//! The sizes in `#[bijection(...)]` are then number literals (the macro computes the split sizes
+//! and conditioner widths from them). The layer's parameters are visited under the library
+//! layer's own names (`conditioner.input.weight`), and `random` sets its mask and transformer
+//! options as declared. It composes like any layer: as a field of another derived struct, in a
+//! tuple, or in `flow!` as `Bijection(Name)`.
+//!
+//! ```
+//! use flows::dsl::Layer;
+//! use flows::nalgebra::SVector;
+//! use flows::rand::{SeedableRng, rngs::Xoshiro256PlusPlus};
+//! use flows::{Bijection, Random};
+//!
+//! /// torchflows' `AffineCoupling` recipe: `Affine` on the second half, conditioned on the first
+//! /// half and a 2-element context through a residual network.
+//! #[derive(Bijection, Clone, Debug)]
+//! #[bijection(f64, [6], context = 2)]
+//! #[coupling(Affine, HalfSplit, ResidualFeedForward(hidden = 32, blocks = 2))]
+//! struct AffineCoupling(Layer<Self>);
+//!
+//! /// A spline MAF layer on explicit sizes.
+//! #[derive(Bijection, Clone, Debug)]
+//! #[bijection(f32, [5])]
+//! #[masked_autoregressive(RationalQuadratic(bins = 6, bound = 4.0), hidden = 16)]
+//! struct SplineMaf {
+//!     layer: Layer<Self>,
+//! }
+//!
+//! /// Two of them with a permutation between, composed in field order.
+//! #[derive(Bijection, Clone, Debug)]
+//! #[bijection(f64, [6], context = 2)]
+//! struct Block {
+//!     first: AffineCoupling,
+//!     reverse: flows::layer::ReversePermutation,
+//!     second: AffineCoupling,
+//! }
+//!
+//! let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+//! let block = Block::random(&mut rng);
+//! let (x, context) = (SVector::from([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]), SVector::from([1.0, -1.0]));
+//! let (z, log_det) = block.forward(&x, &context);
+//! assert!((block.inverse(&z, &context).0 - x).norm() < 1e-12 && log_det.is_finite());
+//! let maf = SplineMaf::random(&mut rng);
+//! assert_eq!(maf.layer.transformer.bound, 4.0);
+//! ```
+
+/// A layer declared by an attribute of `#[derive(Bijection)]`: the library type the attribute
+/// stands for. The derive implements it; see [`Layer`].
+pub trait DeclaredLayer {
+    /// The library layer, every size filled in.
+    type Layer;
+}
+
+/// The layer a struct declares by a `#[derive(Bijection)]` attribute: its one field is
+/// `Layer<Self>`. See the [module docs](self#layers-declared-by-attributes).
+///
+/// ```
+/// use flows::dsl::Layer;
+/// use flows::rand::{SeedableRng, rngs::Xoshiro256PlusPlus};
+/// use flows::{Bijection, Random};
+///
+/// #[derive(Bijection, Clone, Debug)]
+/// #[bijection(f32, [4])]
+/// #[coupling(Shift, Alternating, Linear)]
+/// struct AdditiveCoupling(Layer<Self>);
+///
+/// let coupling = AdditiveCoupling::random(&mut Xoshiro256PlusPlus::seed_from_u64(0));
+/// let layer: &flows::layer::Coupling<_, flows::net::Linear<f32, 2, 0, 1, 2>, 4, 2, 2, 1> =
+///     &coupling.0;
+/// assert_eq!(layer.partition.target(), &[0, 2]);
+/// ```
+pub type Layer<S> = <S as DeclaredLayer>::Layer;
 
 /// The README, whose example runs as a doctest.
 #[doc = include_str!("../../README.md")]

@@ -3,6 +3,7 @@
 mod autoregressive;
 mod coupling;
 mod deep_sigmoid;
+mod derived;
 mod elementwise;
 mod fit;
 mod flow;

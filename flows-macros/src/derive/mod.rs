@@ -1,6 +1,8 @@
-//! `#[derive(Bijection)]`: a struct of bijections composed in field order.
+//! `#[derive(Bijection)]`: a struct of bijections composed in field order, or (with a layer
+//! attribute) one layer of the flow language.
 
 mod attr;
+mod layer;
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -48,6 +50,10 @@ fn try_expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             )
         })?;
     let sizes: Sizes = attr.parse_args()?;
+    let layers = layer::attributes(input);
+    if !layers.is_empty() {
+        return Ok(layer::expand(input, fields, &sizes, &layers));
+    }
     let members: Vec<Member> = match fields {
         Fields::Named(named) => named
             .named

@@ -192,6 +192,17 @@ pub fn flow(flow: &Flow, plan: Option<&Plan>, event: usize) -> TokenStream {
     }
 }
 
+/// The type and the initialization (over `rng`) of the layers of `plan`.
+pub fn layer(scalar: &syn::Ident, plan: &Plan) -> (TokenStream, TokenStream) {
+    let g = Gen {
+        scalar: quote!(#scalar),
+        event: plan.event,
+        context: plan.context,
+    };
+    let init = g.sequence_init(&plan.steps).unwrap_or_else(random);
+    (g.sequence_type(&plan.steps), init)
+}
+
 /// `Random::random(rng)`, the initialization of a layer without a custom one.
 fn random() -> TokenStream {
     quote!(::flows::Random::random(rng))

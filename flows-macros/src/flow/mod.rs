@@ -4,13 +4,15 @@ mod doc;
 mod expand;
 mod ir;
 mod preset;
-mod resolve;
-mod syntax;
+pub mod resolve;
+pub mod syntax;
 mod validate;
 
 use proc_macro2::TokenStream;
+use syn::{Ident, Visibility};
 
 use crate::errors::Errors;
+pub use ir::Spanned;
 
 /// Expands `flow! { ... }`: every declaration's type (a stub without layers after a mistake) and
 /// every mistake of the invocation as a spanned `compile_error!`.
@@ -31,4 +33,30 @@ pub fn expand(input: TokenStream) -> TokenStream {
     }
     output.extend(errors.finish());
     output
+}
+
+/// One layer of the flow language on its own, for the attribute form of `#[derive(Bijection)]`:
+/// `term` (`Coupling(...)`, `MaskedAutoregressive(...)`, ...) is resolved, checked and generated
+/// exactly as a layer of a flow of these sizes. Returns the layer's type and its initialization
+/// (an expression over `rng`), or `None` after a mistake (recorded in `errors`).
+pub fn layer(
+    term: &syntax::Term,
+    scalar: &Ident,
+    event: Spanned<usize>,
+    context: Spanned<usize>,
+    errors: &mut Errors,
+) -> Option<(TokenStream, TokenStream)> {
+    let before = errors.len();
+    let layer = resolve::layer(term, errors)?;
+    let flow = ir::Flow {
+        attrs: Vec::new(),
+        vis: Visibility::Inherited,
+        name: term.name.clone(),
+        scalar: scalar.clone(),
+        shape: ir::Shape::Vector(event),
+        context,
+        layers: vec![layer],
+    };
+    let plan = validate::plan(&flow, errors).filter(|_| errors.len() == before)?;
+    Some(expand::layer(scalar, &plan))
 }

@@ -46,40 +46,10 @@ pub const DEFAULT_SIGMOID_LAYERS: usize = 2;
 
 /// Resolves one declaration; `None` when it cannot be given meaning at all.
 pub fn declaration(decl: Declaration, errors: &mut Errors) -> Flow {
-    if decl.scalar != "f32" && decl.scalar != "f64" {
-        errors.at(
-            decl.scalar.span(),
-            format!(
-                "the scalar type must be `f32` or `f64`, found `{}`",
-                decl.scalar
-            ),
-        );
-    }
+    scalar(&decl.scalar, errors);
     let (dims, shape_span) = decl.shape;
     let shape = match dims.as_slice() {
-        [d] => match d.size() {
-            Some(0) => {
-                errors.at(
-                    d.span,
-                    "a zero-sized event: an event needs at least one element",
-                );
-                Shape::Vector(Spanned {
-                    value: 1,
-                    span: d.span,
-                })
-            }
-            Some(value) => Shape::Vector(Spanned {
-                value,
-                span: d.span,
-            }),
-            None => {
-                errors.at(d.span, "the event size must be a whole number");
-                Shape::Vector(Spanned {
-                    value: 1,
-                    span: d.span,
-                })
-            }
-        },
+        [d] => Shape::Vector(vector_size(d, errors)),
         [_, _, _] => {
             errors.at(
                 shape_span,
@@ -122,6 +92,39 @@ pub fn declaration(decl: Declaration, errors: &mut Errors) -> Flow {
         shape,
         context,
         layers,
+    }
+}
+
+/// Checks that the scalar type is `f32` or `f64`.
+pub fn scalar(scalar: &Ident, errors: &mut Errors) {
+    if scalar != "f32" && scalar != "f64" {
+        errors.at(
+            scalar.span(),
+            format!("the scalar type must be `f32` or `f64`, found `{scalar}`"),
+        );
+    }
+}
+
+/// The size of a vector event: a whole number of at least 1 (1 after a mistake, so the layers
+/// are still checked).
+pub fn vector_size(d: &Number, errors: &mut Errors) -> Spanned<usize> {
+    let value = match d.size() {
+        Some(0) => {
+            errors.at(
+                d.span,
+                "a zero-sized event: an event needs at least one element",
+            );
+            1
+        }
+        Some(value) => value,
+        None => {
+            errors.at(d.span, "the event size must be a whole number");
+            1
+        }
+    };
+    Spanned {
+        value,
+        span: d.span,
     }
 }
 
