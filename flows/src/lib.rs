@@ -36,6 +36,8 @@ mod error;
 pub mod export;
 mod flow;
 pub mod gradient;
+#[cfg(any(feature = "safetensors", feature = "serde"))]
+pub mod io;
 pub mod layer;
 pub mod net;
 pub mod params;

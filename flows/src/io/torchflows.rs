@@ -1,0 +1,1 @@
+//! torchflows import (in progress).
