@@ -7,7 +7,8 @@ use crate::gradient::BijectionGradient;
 use crate::{Bijection, Random, Real, impl_parameters};
 
 /// `z = (x − shift) · exp(−log_scale)` per element (Kingma and Dhariwal 2018), initialized from the
-/// first batch it sees so that its output has zero mean and unit standard deviation.
+/// first batch it sees so that its output has zero mean and unit standard deviation (only while
+/// it is the identity: never after training or loading).
 ///
 /// Unlike torchflows' `ActNorm`, whose parameters are frozen after the data initialization, ours
 /// stay trainable (as in Glow). It ignores the context. Before any data it is the identity.
@@ -49,7 +50,9 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
     }
 
     /// Sets the shift to the batch mean and the scale to the batch standard deviation (with
-    /// Bessel's correction; a unit scale for a batch of one or an element of zero spread).
+    /// Bessel's correction; a unit scale for a batch of one or an element of zero spread), once:
+    /// a layer that has left the identity (initialized, trained or loaded from a file) keeps its
+    /// parameters and only maps the batch.
     fn initialize_from_data(
         &mut self,
         batch: &mut [SVector<T, D>],
@@ -57,6 +60,12 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
     ) {
         let n = batch.len();
         if n == 0 {
+            return;
+        }
+        if *self != Self::identity() {
+            for x in batch.iter_mut() {
+                *x = Bijection::<T, D, C>::forward(self, x, &SVector::zeros()).0;
+            }
             return;
         }
         let count = T::lit(n as f64);

@@ -21,7 +21,7 @@ mod knots;
 mod linear_rational;
 mod rational_quadratic;
 
-pub use affine::{Affine, Scale, Shift};
+pub use affine::{Affine, MIN_SCALE, Scale, Shift};
 pub use deep_sigmoid::{DeepSigmoid, Sigmoid};
 pub use inverted::{InverseAffine, Inverted};
 pub use knots::Parameterization;

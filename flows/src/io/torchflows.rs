@@ -1,1 +1,0 @@
-//! torchflows import (in progress).
