@@ -6,7 +6,9 @@
 //!   sum to 0, and a log-det equal to `log|det J|` of the central finite-difference Jacobian to a
 //!   relative 1e-6;
 //! - [`check_identity`]: the layer is the identity with log-det 0 (zero raw parameters);
-//! - [`check_round_trip_f32`]: the round trip in `f32` within 1e-4.
+//! - [`check_round_trip_f32`]: the round trip in `f32` within 1e-4;
+//! - [`gradient`]: reverse-mode gradients against finite differences;
+//! - [`spline`]: splines through their knots, and round trips at and around them.
 
 /// The README's code example, compiled and run as a doctest.
 #[cfg(doctest)]
@@ -159,3 +161,4 @@ where
 }
 
 pub mod gradient;
+pub mod spline;

@@ -8,12 +8,13 @@ use flows::nalgebra::SVector;
 use flows::net::{FeedForward, Made};
 use flows::transformer::{LinearRational, Parameterization, Transformer};
 use flows::{Parameters, Random};
+use harness::spline::{OFFSETS, check_on_knots, check_round_trips_around};
 use harness::{
     check_bijection, check_identity, check_round_trip_f32, perturb, random_vector, rng,
     zero_parameters,
 };
 
-use super::splines::{check_gradient, check_increasing, check_point};
+use super::splines::{check_bounds_and_tails, check_gradient, check_increasing, check_point};
 
 type Lrs = LinearRational<8>;
 const P: usize = 32;
@@ -169,37 +170,19 @@ fn lrs_on_and_near_every_knot_and_split() {
     for lrs in [Lrs::default(), Lrs::torchflows()] {
         for (seed, scale) in [(1, 0.5), (2, 3.0), (3, 30.0), (4, 50.0), (5, 40.0)] {
             let h = raw(seed, scale);
-            for i in 0..=8 {
-                let (x, y, _) = lrs.knot(&h, i).expect("knot");
-                let (fy, _) = lrs.forward(x, &h);
-                assert!(
-                    (fy - y).abs() <= 1e-12 * (1.0 + y.abs()),
-                    "knot {i}: f({x}) = {fy}, not {y}"
-                );
-                let (fx, _) = lrs.inverse(y, &h);
-                assert!(
-                    (fx - x).abs() <= 1e-10 * (1.0 + x.abs()),
-                    "knot {i}: inverse({y}) = {fx}, not {x}"
-                );
-                let mut points = vec![x];
-                if let (Some(lambda), Some((next, _, _))) = (lrs.split(&h, i), lrs.knot(&h, i + 1))
-                {
-                    points.push(x + lambda * (next - x));
-                }
-                for at in points {
-                    for offset in [-1e-3, -1e-7, -1e-12, 0.0, 1e-12, 1e-7, 1e-3] {
-                        let at = at + offset;
-                        let (z, log_det) = lrs.forward(at, &h);
-                        let (back, _) = lrs.inverse(z, &h);
-                        let rounding = 4.0 * f64::EPSILON * (1.0 + z.abs()) / log_det.exp();
-                        assert!(
-                            (back - at).abs() <= 1e-10 * (1.0 + at.abs()) + rounding,
-                            "knot {i} offset {offset:e}: error {:e} (scale {scale})",
-                            back - at
-                        );
-                    }
-                }
-            }
+            let knots = check_on_knots(&lrs, &h);
+            assert_eq!(knots.len(), 9);
+            // The split points inside each bin, where the two linear-rational pieces meet.
+            let splits: Vec<f64> = knots
+                .windows(2)
+                .enumerate()
+                .map(|(i, bin)| {
+                    let lambda = lrs.split(&h, i).expect("a split in every bin");
+                    bin[0] + lambda * (bin[1] - bin[0])
+                })
+                .collect();
+            check_round_trips_around(&lrs, &h, &knots, &OFFSETS);
+            check_round_trips_around(&lrs, &h, &splits, &OFFSETS);
         }
     }
 }
@@ -209,37 +192,7 @@ fn lrs_bounds_and_tails() {
     let lrs = Lrs::default();
     for (seed, scale) in [(7, 1.0), (8, 30.0), (9, 50.0)] {
         let h = raw(seed, scale);
-        for x in [
-            5.0,
-            -5.0,
-            1e6,
-            -1e6,
-            5.0 + 1e-12,
-            -5.0 - 1e-12,
-            7.0,
-            -1e300,
-            f64::MAX,
-        ] {
-            assert_eq!(lrs.forward(x, &h), (x, 0.0), "tail at {x}");
-            assert_eq!(lrs.inverse(x, &h), (x, 0.0), "tail at {x}");
-        }
-        for x in [5.0 - 1e-9, -5.0 + 1e-9] {
-            let (y, log_det) = lrs.forward(x, &h);
-            assert!((y - x).abs() < 1e-8, "{x} -> {y}");
-            assert!(
-                log_det.abs() < 1e-5 * (1.0 + scale),
-                "log-det {log_det} at {x}"
-            );
-            let (back, _) = lrs.inverse(y, &h);
-            assert!((back - x).abs() < 1e-14, "{x} -> {y} -> {back}");
-        }
-        for x in [5.0 - 1e-4, -5.0 + 1e-4] {
-            let _ = check_point(&lrs, x, &h);
-        }
-        let (y, log_det) = lrs.forward(f64::NAN, &h);
-        assert!(y.is_nan() && log_det.is_nan());
-        let (x, log_det) = lrs.inverse(f64::NAN, &h);
-        assert!(x.is_nan() && log_det.is_nan());
+        check_bounds_and_tails(&lrs, &h, scale);
         let d = lrs.forward_derivatives(f64::NAN, &h);
         assert!(d.value.is_nan());
     }
@@ -264,20 +217,11 @@ fn lrs_narrow_and_wide_bins_and_extreme_splits() {
             h[i] = if i % 2 == 0 { derivative } else { -derivative };
         }
         check_increasing(&lrs, 5.0, &h);
-        for i in 0..=8 {
-            let (x, _, _) = lrs.knot(&h, i).expect("knot");
-            for offset in [-1e-4, -1e-9, 0.0, 1e-9, 1e-4] {
-                let at = x + offset;
-                let (y, log_det) = lrs.forward(at, &h);
-                let (back, _) = lrs.inverse(y, &h);
-                let rounding = 4.0 * f64::EPSILON * (1.0 + y.abs()) / log_det.exp();
-                assert!(
-                    (back - at).abs() <= 1e-10 + rounding,
-                    "knot {i}: error {:e}",
-                    back - at
-                );
-            }
-        }
+        let knots: Vec<f64> = (0..=8)
+            .filter_map(|i| lrs.knot(&h, i))
+            .map(|k| k.0)
+            .collect();
+        check_round_trips_around(&lrs, &h, &knots, &[-1e-4, -1e-9, 0.0, 1e-9, 1e-4]);
         let checked: usize = (0..400)
             .map(|i| check_point(&lrs, -4.99 + 0.025 * i as f64, &h) as usize)
             .sum();

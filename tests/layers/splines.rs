@@ -7,6 +7,7 @@ use flows::nalgebra::SVector;
 use flows::net::FeedForward;
 use flows::transformer::{Parameterization, RationalQuadratic, Transformer};
 use flows::{Parameters, Random};
+use harness::spline::{OFFSETS, check_on_knots, check_round_trips_around};
 use harness::{
     check_bijection, check_identity, check_round_trip_f32, perturb, random_vector, rng,
     zero_parameters,
@@ -142,6 +143,47 @@ pub fn check_point<Tr: Transformer<f64, P>, const P: usize>(
     resolved
 }
 
+/// Checks a spline on `[-5, 5]` under raw parameters `h` of magnitude `scale` at its bounds and in
+/// its tails: the identity on and beyond `±5` (up to `f64::MAX`), joining it with derivative 1 just
+/// inside, round trips near the bounds, and NaN in, NaN out.
+pub fn check_bounds_and_tails<Tr: Transformer<f64, P>, const P: usize>(
+    spline: &Tr,
+    h: &SVector<f64, P>,
+    scale: f64,
+) {
+    for x in [
+        5.0,
+        -5.0,
+        1e6,
+        -1e6,
+        5.0 + 1e-12,
+        -5.0 - 1e-12,
+        7.0,
+        -1e300,
+        f64::MAX,
+    ] {
+        assert_eq!(spline.forward(x, h), (x, 0.0), "tail at {x}");
+        assert_eq!(spline.inverse(x, h), (x, 0.0), "tail at {x}");
+    }
+    for x in [5.0 - 1e-9, -5.0 + 1e-9] {
+        let (y, log_det) = spline.forward(x, h);
+        assert!((y - x).abs() < 1e-8, "{x} -> {y}");
+        assert!(
+            log_det.abs() < 1e-5 * (1.0 + scale),
+            "log-det {log_det} at {x}"
+        );
+        let (back, _) = spline.inverse(y, h);
+        assert!((back - x).abs() < 1e-14, "{x} -> {y} -> {back}");
+    }
+    for x in [5.0 - 1e-4, -5.0 + 1e-4] {
+        let _ = check_point(spline, x, h);
+    }
+    let (y, log_det) = spline.forward(f64::NAN, h);
+    assert!(y.is_nan() && log_det.is_nan());
+    let (x, log_det) = spline.inverse(f64::NAN, h);
+    assert!(x.is_nan() && log_det.is_nan());
+}
+
 /// Checks that the map is strictly increasing (and finite) on a dense grid over `[-2 bound, 2 bound]`.
 pub fn check_increasing<Tr: Transformer<f64, P>, const P: usize>(
     tr: &Tr,
@@ -234,29 +276,9 @@ fn rq_on_and_near_every_knot() {
     for parameterization in [Rq::default(), Rq::torchflows()] {
         for (seed, scale) in [(1, 0.5), (2, 3.0), (3, 30.0), (4, 50.0), (5, 40.0)] {
             let h = raw(seed, scale);
-            for i in 0..=8 {
-                let (x, y, _) = parameterization.knot(&h, i).expect("knot");
-                let (fy, _) = parameterization.forward(x, &h);
-                assert!(
-                    (fy - y).abs() <= 1e-12 * (1.0 + y.abs()),
-                    "knot {i}: f({x}) = {fy}, not {y}"
-                );
-                let (fx, _) = parameterization.inverse(y, &h);
-                assert!(
-                    (fx - x).abs() <= 1e-10 * (1.0 + x.abs()),
-                    "knot {i}: inverse({y}) = {fx}, not {x}"
-                );
-                for offset in [-1e-3, -1e-7, -1e-12, 0.0, 1e-12, 1e-7, 1e-3] {
-                    let at = x + offset;
-                    let (z, _) = parameterization.forward(at, &h);
-                    let (back, _) = parameterization.inverse(z, &h);
-                    assert!(
-                        (back - at).abs() <= 1e-10 * (1.0 + at.abs()),
-                        "knot {i} offset {offset:e}: error {:e} (scale {scale})",
-                        back - at
-                    );
-                }
-            }
+            let knots = check_on_knots(&parameterization, &h);
+            assert_eq!(knots.len(), 9);
+            check_round_trips_around(&parameterization, &h, &knots, &OFFSETS);
         }
     }
 }
@@ -265,39 +287,7 @@ fn rq_on_and_near_every_knot() {
 fn rq_bounds_and_tails() {
     let rq = Rq::default();
     for (seed, scale) in [(7, 1.0), (8, 30.0), (9, 50.0)] {
-        let h = raw(seed, scale);
-        for x in [
-            5.0,
-            -5.0,
-            1e6,
-            -1e6,
-            5.0 + 1e-12,
-            -5.0 - 1e-12,
-            7.0,
-            -1e300,
-            f64::MAX,
-        ] {
-            assert_eq!(rq.forward(x, &h), (x, 0.0), "tail at {x}");
-            assert_eq!(rq.inverse(x, &h), (x, 0.0), "tail at {x}");
-        }
-        // Just inside, the spline meets the identity with derivative 1.
-        for x in [5.0 - 1e-9, -5.0 + 1e-9] {
-            let (y, log_det) = rq.forward(x, &h);
-            assert!((y - x).abs() < 1e-8, "{x} -> {y}");
-            assert!(
-                log_det.abs() < 1e-5 * (1.0 + scale),
-                "log-det {log_det} at {x}"
-            );
-            let (back, _) = rq.inverse(y, &h);
-            assert!((back - x).abs() < 1e-14, "{x} -> {y} -> {back}");
-        }
-        for x in [5.0 - 1e-4, -5.0 + 1e-4] {
-            let _ = check_point(&rq, x, &h);
-        }
-        let (y, log_det) = rq.forward(f64::NAN, &h);
-        assert!(y.is_nan() && log_det.is_nan());
-        let (x, log_det) = rq.inverse(f64::NAN, &h);
-        assert!(x.is_nan() && log_det.is_nan());
+        check_bounds_and_tails(&rq, &raw(seed, scale), scale);
     }
 }
 
@@ -316,20 +306,11 @@ fn rq_narrow_and_wide_bins() {
         let narrow = rq.knot(&h, 1).zip(rq.knot(&h, 2)).expect("knots");
         assert!(narrow.0.0 < narrow.1.0);
         check_increasing(&rq, 5.0, &h);
-        for i in 0..=8 {
-            let (x, _, _) = rq.knot(&h, i).expect("knot");
-            for offset in [-1e-4, -1e-9, 0.0, 1e-9, 1e-4] {
-                let at = x + offset;
-                let (y, log_det) = rq.forward(at, &h);
-                let (back, _) = rq.inverse(y, &h);
-                let rounding = 4.0 * f64::EPSILON * (1.0 + y.abs()) / log_det.exp();
-                assert!(
-                    (back - at).abs() <= 1e-10 + rounding,
-                    "knot {i}: error {:e}",
-                    back - at
-                );
-            }
-        }
+        let knots: Vec<f64> = (0..=8)
+            .filter_map(|i| rq.knot(&h, i))
+            .map(|k| k.0)
+            .collect();
+        check_round_trips_around(&rq, &h, &knots, &[-1e-4, -1e-9, 0.0, 1e-9, 1e-4]);
         let checked: usize = (0..400)
             .map(|i| check_point(&rq, -4.99 + 0.025 * i as f64, &h) as usize)
             .sum();

@@ -29,4 +29,9 @@ struct Narrow(Layer<Self>);
 #[coupling(Affine, HalfSplit, context = 3)]
 struct OtherContext(Layer<Self>);
 
+#[derive(Bijection, Clone, Debug)]
+#[bijection(f64, [0])]
+#[elementwise(Affine)]
+struct Empty(Layer<Self>);
+
 fn main() {}
