@@ -2,7 +2,9 @@
 
 use flows::RealNVP;
 use flows::nalgebra::Vector2;
-use flows::train::{FitOptions, StopReason, TrainError, TrainingData, VariationalOptions};
+use flows::train::{
+    FitOptions, Schedule, StopReason, TrainError, TrainingData, VariationalOptions,
+};
 
 type Small = RealNVP!(f64, 2, layers = 2, hidden = 8);
 
@@ -153,6 +155,14 @@ fn bad_input_is_refused_before_training() {
         .fit(TrainingData::new(&data), None, &zero_batch)
         .unwrap_err();
     assert!(err.to_string().contains("batch_size"), "{err}");
+    let bad_schedule = FitOptions {
+        schedule: Schedule::Cosine { floor: 1.5 },
+        ..FitOptions::default()
+    };
+    let err = flow
+        .fit(TrainingData::new(&data), None, &bad_schedule)
+        .unwrap_err();
+    assert!(err.to_string().contains("schedule"), "{err}");
     let mut bad_val = data.clone();
     bad_val[0][0] = f64::INFINITY;
     let err = flow

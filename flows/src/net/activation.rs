@@ -11,13 +11,19 @@ pub trait Activation: Copy + Default + core::fmt::Debug {
 }
 
 /// The hyperbolic tangent (the default, as in torchflows' `FeedForward` and `MADE`).
+///
+/// Computed as `1 - 2 / (exp(2x) + 1)`: one `exp`, which is several times faster than the C
+/// library's `tanh` (glibc's calls `expm1`) and dominated training time. The absolute error is a
+/// few ulps of 1 (the relative error near 0 is larger, which a network's hidden unit does not
+/// see); the limits at ±∞ are exact and NaN stays NaN.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tanh;
 
 impl Activation for Tanh {
     #[inline]
     fn apply<T: Real>(x: T) -> T {
-        x.tanh()
+        let two = T::lit(2.0);
+        T::one() - two / ((two * x).exp() + T::one())
     }
     #[inline]
     fn derivative<T: Real>(_x: T, y: T) -> T {
@@ -37,5 +43,32 @@ impl Activation for Relu {
     #[inline]
     fn derivative<T: Real>(x: T, _y: T) -> T {
         if x > T::zero() { T::one() } else { T::zero() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Activation, Tanh};
+
+    /// The `exp` form of tanh against the C library's, in absolute error, over `[-30, 30]` and at
+    /// the limits.
+    #[test]
+    fn tanh_matches_the_library() {
+        let worst64 = (-300_000..=300_000)
+            .map(|k| f64::from(k) * 1e-4)
+            .map(|x| (Tanh::apply(x) - x.tanh()).abs())
+            .fold(0.0, f64::max);
+        assert!(worst64 <= 4.0 * f64::EPSILON, "f64 error {worst64:e}");
+        let worst32 = (-300_000..=300_000)
+            .map(|k| k as f32 * 1e-4)
+            .map(|x| (Tanh::apply(x) - x.tanh()).abs())
+            .fold(0.0, f32::max);
+        assert!(worst32 <= 4.0 * f32::EPSILON, "f32 error {worst32:e}");
+        assert_eq!(Tanh::apply(f64::INFINITY), 1.0);
+        assert_eq!(Tanh::apply(f64::NEG_INFINITY), -1.0);
+        assert_eq!(Tanh::apply(1e300_f64), 1.0);
+        assert_eq!(Tanh::apply(-1e300_f64), -1.0);
+        assert_eq!(Tanh::apply(0.0_f64), 0.0);
+        assert!(Tanh::apply(f64::NAN).is_nan());
     }
 }

@@ -87,7 +87,10 @@ impl<T: Real, const H: usize, const M: usize> MadeState<T, H, M> {
 /// `y[from..] += a * w[from..]`.
 #[inline(always)]
 pub(super) fn axpy_tail<T: Real>(y: &mut [T], w: &[T], from: usize, a: T) {
-    for (y, w) in y.iter_mut().zip(w).skip(from) {
+    let (Some(y), Some(w)) = (y.get_mut(from..), w.get(from..)) else {
+        return;
+    };
+    for (y, w) in y.iter_mut().zip(w) {
         *y += *w * a;
     }
 }

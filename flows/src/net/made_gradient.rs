@@ -48,6 +48,53 @@ impl<T: Real, const H: usize, const M: usize> HiddenGradients<T, H, M> {
     }
 }
 
+/// Reverse mode of a masked, column-major `H x inputs.len()` weight matrix of which column `k`
+/// reaches the rows `rows(k)`: adds `Wᵀ d_pre` (over those rows) into `d_inputs` and the outer
+/// product `d_pre inputsᵀ` into the same entries of `grad`, leaving masked entries untouched.
+#[inline]
+fn masked_backward<T: Real, const H: usize>(
+    weight: &[T],
+    grad: &mut [T],
+    rows: impl Fn(usize) -> core::ops::Range<usize>,
+    d_pre: &SVector<T, H>,
+    inputs: &[T],
+    d_inputs: &mut [T],
+) {
+    let columns = weight
+        .chunks_exact(H.max(1))
+        .zip(grad.chunks_exact_mut(H.max(1)));
+    let inputs = inputs.iter().zip(d_inputs.iter_mut());
+    for (k, ((column, grad_column), (&input, d_input))) in columns.zip(inputs).enumerate() {
+        let rows = rows(k);
+        let d_pre = &d_pre.as_slice()[rows.clone()];
+        let (column, grad_column) = (&column[rows.clone()], &mut grad_column[rows]);
+        for (g, &d) in grad_column.iter_mut().zip(d_pre) {
+            *g += d * input;
+        }
+        *d_input += dot(column, d_pre);
+    }
+}
+
+/// `a · b`, summed in eight interleaved partial sums so that the compiler can vectorize it (a
+/// single running sum is a dependency chain it may not reorder).
+#[inline]
+fn dot<T: Real>(a: &[T], b: &[T]) -> T {
+    const LANES: usize = 8;
+    let mut partial = [T::zero(); LANES];
+    let (a_blocks, b_blocks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: T = a_blocks
+        .remainder()
+        .iter()
+        .zip(b_blocks.remainder())
+        .fold(T::zero(), |sum, (&x, &y)| sum + x * y);
+    for (x, y) in a_blocks.zip(b_blocks) {
+        for ((p, &x), &y) in partial.iter_mut().zip(x).zip(y) {
+            *p += x * y;
+        }
+    }
+    partial.iter().fold(tail, |sum, &p| sum + p)
+}
+
 impl<
     T: Real,
     const D: usize,
@@ -166,39 +213,92 @@ impl<
             };
             let (layer, grad_layer) = (&self.hidden[l], &mut grad.hidden[l]);
             // Units below of degree <= `degree` (0..hi) feed the units lo..hi.
-            for k1 in 0..hi {
-                for k2 in lo..hi {
-                    d_below[k1] += layer.weight[(k2, k1)] * d_pre[k2];
-                    grad_layer.weight[(k2, k1)] += d_pre[k2] * below[k1];
-                }
-            }
-            for k2 in lo..hi {
-                grad_layer.bias[k2] += d_pre[k2];
-            }
+            masked_backward(
+                layer.weight.as_slice(),
+                grad_layer.weight.as_mut_slice(),
+                |_| lo..hi,
+                &d_pre,
+                &below.as_slice()[..hi],
+                &mut d_below.as_mut_slice()[..hi],
+            );
+            grad_layer.bias += d_pre;
         }
         let d_pre = pre_gradient(&acts.first, &d_hidden.first);
         // Inputs of degree <= `degree` (x_0..x_{degree-1}) feed the units lo..hi.
-        for j in 0..degree.min(D) {
-            for k in lo..hi {
-                d_x[j] += self.input.weight[(k, j)] * d_pre[k];
-                grad.input.weight[(k, j)] += d_pre[k] * x[j];
-            }
-        }
-        for c in 0..C {
-            for k in lo..hi {
-                d_context[c] += self.input.context_weight[(k, c)] * d_pre[k];
-                grad.input.context_weight[(k, c)] += d_pre[k] * context[c];
-            }
-        }
-        for k in lo..hi {
-            grad.input.bias[k] += d_pre[k];
-        }
+        let fed = degree.min(D);
+        masked_backward(
+            self.input.weight.as_slice(),
+            grad.input.weight.as_mut_slice(),
+            |_| lo..hi,
+            &d_pre,
+            &x.as_slice()[..fed],
+            &mut d_x.as_mut_slice()[..fed],
+        );
+        masked_backward(
+            self.input.context_weight.as_slice(),
+            grad.input.context_weight.as_mut_slice(),
+            |_| lo..hi,
+            &d_pre,
+            context.as_slice(),
+            d_context.as_mut_slice(),
+        );
+        grad.input.bias += d_pre;
     }
 
-    /// The degrees of the hidden units, from the highest down.
-    fn degrees_down() -> impl Iterator<Item = usize> {
+    /// Back-propagates complete gradients of the last hidden layer through every hidden layer
+    /// at once, down to the inputs and the context: the one-pass form of [`Self::degree_backward`]
+    /// over all degrees, with each weight column walked once over the rows its mask lets through.
+    fn layers_backward(
+        &self,
+        acts: &Activations<T, H, M>,
+        d_hidden: &mut HiddenGradients<T, H, M>,
+        x: &SVector<T, D>,
+        context: &SVector<T, C>,
+        grad: &mut Self,
+    ) -> (SVector<T, D>, SVector<T, C>) {
         let degrees = Self::DEGREES;
-        (degrees.lowest()..=degrees.highest()).rev()
+        let pre_gradient = |(pre, post): &(SVector<T, H>, SVector<T, H>),
+                            d_post: &SVector<T, H>| {
+            SVector::<T, H>::from_fn(|k, _| d_post[k] * Act::derivative(pre[k], post[k]))
+        };
+        for l in (0..M).rev() {
+            let d_pre = pre_gradient(&acts.deeper[l], &d_hidden.deeper[l]);
+            let (below, d_below) = if l == 0 {
+                (&acts.first.1, &mut d_hidden.first)
+            } else {
+                (&acts.deeper[l - 1].1, &mut d_hidden.deeper[l - 1])
+            };
+            // Unit k below feeds the units of its degree and above.
+            masked_backward(
+                self.hidden[l].weight.as_slice(),
+                grad.hidden[l].weight.as_mut_slice(),
+                |k| degrees.first_unit(degrees.degree(k))..H,
+                &d_pre,
+                below.as_slice(),
+                d_below.as_mut_slice(),
+            );
+            grad.hidden[l].bias += d_pre;
+        }
+        let d_pre = pre_gradient(&acts.first, &d_hidden.first);
+        let (mut d_x, mut d_context) = (SVector::<T, D>::zeros(), SVector::<T, C>::zeros());
+        masked_backward(
+            self.input.weight.as_slice(),
+            grad.input.weight.as_mut_slice(),
+            |j| degrees.units_fed_by_input(j)..H,
+            &d_pre,
+            x.as_slice(),
+            d_x.as_mut_slice(),
+        );
+        masked_backward(
+            self.input.context_weight.as_slice(),
+            grad.input.context_weight.as_mut_slice(),
+            |_| 0..H,
+            &d_pre,
+            context.as_slice(),
+            d_context.as_mut_slice(),
+        );
+        grad.input.bias += d_pre;
+        (d_x, d_context)
     }
 }
 
@@ -242,20 +342,7 @@ impl<
             let d_theta = d_out.column(i).into_owned();
             self.output_backward(i, &d_theta, acts.last(), d_hidden.last_mut(), grad);
         }
-        let (mut d_x, mut d_context) = (SVector::zeros(), SVector::zeros());
-        for degree in Self::degrees_down() {
-            self.degree_backward(
-                degree,
-                &acts,
-                &mut d_hidden,
-                x,
-                context,
-                grad,
-                &mut d_x,
-                &mut d_context,
-            );
-        }
-        (d_x, d_context)
+        self.layers_backward(&acts, &mut d_hidden, x, context, grad)
     }
 }
 

@@ -37,9 +37,10 @@ fn zero<T: Real, P: Parameters<T>>(p: &mut P) {
     p.visit_mut(&Path::ROOT, &mut |_, values| values.fill(T::zero()));
 }
 
-/// Sums `per_item(model, item, grad)` over `items`: each call adds one item's gradient into the
-/// accumulator `grad` (a zeroed copy of the model) and returns its loss. Writes the summed
-/// gradient, flat, into `grad_out` and returns the summed loss.
+/// Sums `per_item(model, item, grad)` over `items`: each call adds one item's gradient into an
+/// accumulator `grad` (a zeroed copy of the model, kept in `scratch` between calls so that no
+/// batch allocates or copies the model) and returns its loss. Writes the summed gradient, flat,
+/// into `grad_out` and returns the summed loss.
 ///
 /// With the `rayon` feature the items are split into one contiguous chunk per thread and the
 /// chunks' sums are added in chunk order, so the result depends only on the thread count.
@@ -47,6 +48,7 @@ pub(crate) fn batch_gradient<T, M, F>(
     model: &M,
     items: &[usize],
     per_item: F,
+    scratch: &mut Vec<Box<M>>,
     grad_out: &mut Vec<f64>,
 ) -> f64
 where
@@ -54,30 +56,43 @@ where
     M: Parameters<T> + Clone + Send + Sync,
     F: Fn(&M, usize, &mut M) -> f64 + Sync,
 {
-    let chunk = |chunk_items: &[usize]| {
-        let mut grad = Box::new(model.clone());
+    #[cfg(feature = "rayon")]
+    let size = items
+        .len()
+        .div_ceil(rayon::current_num_threads().max(1))
+        .max(1);
+    #[cfg(not(feature = "rayon"))]
+    let size = items.len().max(1);
+    let chunks = items.len().div_ceil(size);
+    while scratch.len() < chunks {
+        scratch.push(Box::new(model.clone()));
+    }
+    let chunk = |(chunk_items, grad): (&[usize], &mut Box<M>)| {
         zero(grad.as_mut());
-        let loss: f64 = chunk_items
+        chunk_items
             .iter()
             .map(|&i| per_item(model, i, grad.as_mut()))
-            .sum();
-        (loss, grad)
+            .sum::<f64>()
     };
     #[cfg(feature = "rayon")]
-    let parts: Vec<(f64, Box<M>)> = {
+    let losses: Vec<f64> = {
         use rayon::prelude::*;
-        let threads = rayon::current_num_threads().max(1);
-        let size = items.len().div_ceil(threads).max(1);
-        items.par_chunks(size).map(chunk).collect()
+        items
+            .par_chunks(size)
+            .zip(scratch.par_iter_mut())
+            .map(chunk)
+            .collect()
     };
     #[cfg(not(feature = "rayon"))]
-    let parts: Vec<(f64, Box<M>)> = vec![chunk(items)];
+    let losses: Vec<f64> = items
+        .chunks(size)
+        .zip(scratch.iter_mut())
+        .map(chunk)
+        .collect();
     grad_out.clear();
     grad_out.resize(M::COUNT, 0.0);
-    let mut loss = 0.0;
-    for (part_loss, grad) in &parts {
-        loss += part_loss;
+    for grad in &scratch[..losses.len()] {
         add_flat(grad.as_ref(), grad_out);
     }
-    loss
+    losses.iter().sum()
 }

@@ -7,7 +7,7 @@ use rand::seq::SliceRandom;
 use rand::{SeedableRng, rngs::Xoshiro256PlusPlus};
 
 use super::batch::{assign, batch_gradient, flatten};
-use super::{Adam, FitReport, StopReason, TrainError};
+use super::{Adam, FitReport, Schedule, StopReason, TrainError};
 use crate::distribution::DistributionGradient;
 use crate::gradient::BijectionGradient;
 use crate::{Flow, Parameters, Real};
@@ -154,8 +154,10 @@ impl<'a, T: Real, const D: usize, const C: usize> TrainingData<'a, T, D, C> {
 pub struct FitOptions {
     /// Passes over the training data.
     pub epochs: usize,
-    /// Adam's step size.
+    /// Adam's step size (at the start, when a [`schedule`](Self::schedule) changes it).
     pub learning_rate: f64,
+    /// How the step size changes over the planned optimizer steps.
+    pub schedule: Schedule,
     /// Decoupled weight decay (AdamW); 0 is plain Adam.
     pub weight_decay: f64,
     /// Clip each batch gradient to this Euclidean norm.
@@ -184,6 +186,7 @@ impl Default for FitOptions {
         Self {
             epochs: 200,
             learning_rate: 1e-3,
+            schedule: Schedule::Constant,
             weight_decay: 0.0,
             max_grad_norm: None,
             batch_size: 256,
@@ -211,6 +214,9 @@ impl FitOptions {
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return bad("learning_rate", "positive and finite");
+        }
+        if !self.schedule.is_valid() {
+            return bad("schedule", "a cosine floor in [0, 1]");
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return bad("weight_decay", "non-negative and finite");
@@ -362,7 +368,10 @@ where
         .with_max_grad_norm(options.max_grad_norm);
     let progress = Progress::new(options.progress, options.epochs, "epochs");
     let mut grad = Vec::new();
+    let mut scratch = Vec::new();
     let mut stop = StopReason::Completed;
+    let planned_steps = (options.epochs * train.len().div_ceil(options.batch_size)).max(1);
+    let mut steps = 0;
     'epochs: for epoch in 0..options.epochs {
         if options.shuffle && epoch > 0 {
             order.shuffle(&mut rng);
@@ -383,13 +392,17 @@ where
                         model.log_prob_gradient_given(&train.x[i], &train.context(i), w * scale, g);
                     -(w * log_prob).to_f64()
                 },
+                &mut scratch,
                 &mut grad,
             );
             if !loss.is_finite() || grad.iter().any(|g| !g.is_finite()) {
                 stop = StopReason::Diverged { epoch };
                 break 'epochs;
             }
+            adam.learning_rate = options.learning_rate
+                * options.schedule.factor(steps as f64 / planned_steps as f64);
             adam.step(flow, &mut grad);
+            steps += 1;
             epoch_loss += loss;
             epoch_weight += weight;
             if options

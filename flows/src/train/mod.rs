@@ -24,10 +24,12 @@ mod error;
 mod fit;
 mod optimizer;
 mod report;
+mod schedule;
 mod variational;
 
 pub use error::TrainError;
 pub use fit::{FitOptions, TrainingData, fit};
 pub use optimizer::Adam;
 pub use report::{FitReport, StopReason};
+pub use schedule::Schedule;
 pub use variational::{VariationalOptions, finite_difference_gradient, variational_fit};

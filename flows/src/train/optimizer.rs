@@ -82,22 +82,24 @@ impl Adam {
         let correction2 = 1.0 - self.beta2.powi(self.steps);
         let step_size = self.learning_rate / correction1;
         let decay = 1.0 - self.learning_rate * self.weight_decay;
+        let (beta1, beta2, epsilon) = (self.beta1, self.beta2, self.epsilon);
         let mut offset = 0;
         params.visit_mut(&Path::ROOT, &mut |_, values| {
-            for (k, value) in values.iter_mut().enumerate() {
-                let i = offset + k;
-                let (Some(&g), Some(m), Some(v)) =
-                    (grad.get(i), self.first.get_mut(i), self.second.get_mut(i))
-                else {
-                    continue;
-                };
-                *m = self.beta1 * *m + (1.0 - self.beta1) * g;
-                *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
-                let denominator = (*v / correction2).sqrt() + self.epsilon;
-                let updated = value.to_f64() * decay - step_size * *m / denominator;
-                *value = T::lit(updated);
+            let range = offset..offset + values.len();
+            offset = range.end;
+            let (Some(g), Some(m), Some(v)) = (
+                grad.get(range.clone()),
+                self.first.get_mut(range.clone()),
+                self.second.get_mut(range),
+            ) else {
+                return;
+            };
+            for (((value, &g), m), v) in values.iter_mut().zip(g).zip(m).zip(v) {
+                *m = beta1 * *m + (1.0 - beta1) * g;
+                *v = beta2 * *v + (1.0 - beta2) * g * g;
+                let denominator = (*v / correction2).sqrt() + epsilon;
+                *value = T::lit(value.to_f64() * decay - step_size * *m / denominator);
             }
-            offset += values.len();
         });
         norm
     }

@@ -7,7 +7,7 @@ use rand::{SeedableRng, rngs::Xoshiro256PlusPlus};
 
 use super::batch::{assign, batch_gradient, flatten};
 use super::fit::{Best, Progress};
-use super::{Adam, FitReport, StopReason, TrainError};
+use super::{Adam, FitReport, Schedule, StopReason, TrainError};
 use crate::distribution::DistributionGradient;
 use crate::gradient::BijectionGradient;
 use crate::{Flow, Parameters, Real};
@@ -19,8 +19,10 @@ pub struct VariationalOptions {
     pub steps: usize,
     /// Reparameterized samples per step.
     pub samples: usize,
-    /// Adam's step size.
+    /// Adam's step size (at the start, when a [`schedule`](Self::schedule) changes it).
     pub learning_rate: f64,
+    /// How the step size changes over the steps.
+    pub schedule: Schedule,
     /// Decoupled weight decay (AdamW); 0 is plain Adam.
     pub weight_decay: f64,
     /// Clip each step's gradient to this Euclidean norm.
@@ -44,6 +46,7 @@ impl Default for VariationalOptions {
             steps: 500,
             samples: 64,
             learning_rate: 1e-2,
+            schedule: Schedule::Constant,
             weight_decay: 0.0,
             max_grad_norm: None,
             seed: 0,
@@ -110,6 +113,9 @@ where
     if !(options.weight_decay.is_finite() && options.weight_decay >= 0.0) {
         return bad("weight_decay", "non-negative and finite");
     }
+    if !options.schedule.is_valid() {
+        return bad("schedule", "a cosine floor in [0, 1]");
+    }
     let mut initial = Vec::new();
     flatten(flow, &mut initial);
     let mut best = Best::new(initial);
@@ -125,6 +131,7 @@ where
     let items: Vec<usize> = (0..options.samples).collect();
     let scale = T::lit(1.0 / options.samples as f64);
     let mut grad = Vec::new();
+    let mut scratch = Vec::new();
     let mut stop = StopReason::Completed;
     for step in 0..options.steps {
         let draws: Vec<SVector<T, D>> = (0..options.samples)
@@ -147,6 +154,7 @@ where
                 );
                 loss
             },
+            &mut scratch,
             &mut grad,
         );
         let loss = total / options.samples as f64;
@@ -156,6 +164,10 @@ where
         }
         losses.push(loss);
         best.offer(step, loss, flow);
+        adam.learning_rate = options.learning_rate
+            * options
+                .schedule
+                .factor(step as f64 / options.steps.max(1) as f64);
         adam.step(flow, &mut grad);
         progress.update(|| format!("-ELBO {loss:.4}"));
         if options
