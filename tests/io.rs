@@ -327,3 +327,21 @@ fn metadata_survives_a_safetensors_round_trip() {
     let back = ParameterMap::from_safetensors(&map.to_safetensors().unwrap()).unwrap();
     assert_eq!(back, map);
 }
+
+#[test]
+fn a_shape_whose_size_overflows_is_refused_not_wrapped() {
+    let mut map = saved_map();
+    map.tensors.insert(
+        "huge".into(),
+        Tensor {
+            dtype: Dtype::F64,
+            shape: vec![usize::MAX, 3],
+            data: vec![1.0; 3],
+        },
+    );
+    assert!(matches!(
+        map.to_safetensors(),
+        Err(FileError::Length { name, expected: usize::MAX, found: 3 }) if name == "huge"
+    ));
+    assert!(matches!(refused(&map), FileError::Unknown { name } if name == "huge"));
+}

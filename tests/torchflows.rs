@@ -296,6 +296,14 @@ fn bad_tensors_are_named() {
         matches!(refused::<5, B>(&extra), FileError::Unknown { name } if name == "bijection.layers.2.stray")
     );
 
+    // A raw ActNorm scale whose scale overflows: finite in the file, infinite once converted.
+    let overflow = tampered("realnvp_5", |map| {
+        map.tensors.get_mut(value).unwrap().data[2] = 1e4
+    });
+    assert!(
+        matches!(refused::<5, B>(&overflow), FileError::Value { name, index: 2, .. } if name == value)
+    );
+
     let (bytes, _) = fixture("realnvp_5");
     for len in [0, 7, 8, 100, bytes.len() / 2, bytes.len() - 1] {
         assert!(

@@ -49,7 +49,8 @@ pub enum FileError {
         /// The values present.
         found: usize,
     },
-    /// A parameter is NaN or infinite, or (in an `F32` tensor of a parameter map) not an `f32`.
+    /// A parameter is NaN or infinite, or (in an `F32` tensor of a parameter map) not an `f32`,
+    /// or (torchflows import) a raw value whose parameter overflows.
     Value {
         /// The tensor.
         name: String,

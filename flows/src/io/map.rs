@@ -57,6 +57,11 @@ pub struct Tensor {
     pub data: Vec<f64>,
 }
 
+/// The number of values a tensor of `shape` holds; `None` if it overflows.
+pub(crate) fn element_count(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
+}
+
 /// The file shape of a tensor the flow visits as `[rows, cols]` (column-major): a vector is
 /// one-dimensional.
 pub(crate) fn file_shape([rows, cols]: [usize; 2]) -> Vec<usize> {
@@ -150,7 +155,7 @@ impl ParameterMap {
                 found: tensor.dtype.name().to_owned(),
             });
         }
-        let count = shape.iter().product::<usize>();
+        let count = element_count(shape).unwrap_or(usize::MAX);
         if tensor.data.len() != count {
             return Err(FileError::Length {
                 name: name.to_owned(),

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use safetensors::{Dtype as FileDtype, SafeTensors, tensor::TensorView};
 
+use super::map::element_count;
 use super::{Dtype, FileError, ParameterMap, Tensor};
 use crate::{Parameters, Real};
 
@@ -19,7 +20,7 @@ impl ParameterMap {
     pub fn to_safetensors(&self) -> Result<Vec<u8>, FileError> {
         let mut buffers = Vec::with_capacity(self.tensors.len());
         for (name, tensor) in &self.tensors {
-            let count = tensor.shape.iter().product::<usize>();
+            let count = element_count(&tensor.shape).unwrap_or(usize::MAX);
             if tensor.data.len() != count {
                 return Err(FileError::Length {
                     name: name.clone(),

@@ -114,9 +114,20 @@ impl<T: Real, const D: usize> Torchflows<T, D> for ActNorm<T, D> {
         next_module(next, |m| {
             file.expect_class(m, "ActNorm")?;
             check_actnorm_transformer(file, m)?;
-            let value = file.tensor(&format!("{m}.value"), &[D, 2])?;
+            let name = format!("{m}.value");
+            let value = file.tensor(&name, &[D, 2])?;
             let raw = |i: usize, k: usize| value.get(2 * i + k).copied().unwrap_or(f64::NAN);
-            self.log_scale = SVector::from_fn(|i, _| T::lit(torchflows_scale(raw(i, 0)).ln()));
+            let log_scale =
+                SVector::<T, D>::from_fn(|i, _| T::lit(torchflows_scale(raw(i, 0)).ln()));
+            if let Some(i) = log_scale.iter().position(|v| !v.is_finite()) {
+                // A raw scale so large that the scale overflows.
+                return Err(FileError::Value {
+                    name,
+                    index: 2 * i,
+                    value: raw(i, 0),
+                });
+            }
+            self.log_scale = log_scale;
             self.shift = SVector::from_fn(|i, _| T::lit(raw(i, 1)));
             Ok(())
         })
