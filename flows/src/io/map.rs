@@ -74,7 +74,7 @@ pub(crate) fn file_shape([rows, cols]: [usize; 2]) -> Vec<usize> {
 
 /// A flow's parameters by name: every tensor the flow [visits](Parameters::visit), under its
 /// dotted name, with free-form string metadata beside them. This is the owned form both file
-/// formats go through: [safetensors](ParameterMap::to_safetensors) (feature `safetensors`) and
+/// formats go through: safetensors (`to_safetensors`, feature `safetensors`) and
 /// any serde format (feature `serde`; a JSON object `{"tensors": {name: {"dtype", "shape",
 /// "data"}}, "metadata": {...}}`).
 ///

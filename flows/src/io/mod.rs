@@ -4,7 +4,8 @@
 //! Every flow, layer and composition is [`Parameters`](crate::Parameters): it visits its
 //! tensors in a fixed order under stable dotted names (`1.0.1.conditioner.output.0.weight`). A
 //! [`ParameterMap`] holds them by name; it is written and read as a safetensors file
-//! ([`save_safetensors`], [`load_safetensors`]) or through serde. Loading checks every tensor's
+//! (`save_safetensors`, `load_safetensors`; feature `safetensors`) or through serde (feature
+//! `serde`). Loading checks every tensor's
 //! name, shape and scalar type and every value before it changes anything, and refuses a file
 //! with a [`FileError`] that names the first tensor that does not fit: never a panic, never a
 //! flow with a parameter out of place. Round trips are bit-exact.
@@ -12,8 +13,8 @@
 //! Tensors are stored as PyTorch lays them out: a vector as `[n]`, a matrix as `[rows, cols]` in
 //! row-major order (a dense layer's weight is `[outputs, inputs]`).
 //!
-//! [`torchflows`] maps the `state_dict` of a torchflows 1.2.1 preset onto the equivalent flow
-//! type here.
+//! The module `torchflows` (feature `safetensors`) maps the `state_dict` of a torchflows 1.2.1
+//! preset onto the equivalent flow type here.
 
 mod error;
 mod map;
