@@ -122,3 +122,10 @@ pub fn digits_log_jacobian(y: &SVector<f64, PIXELS>) -> f64 {
         })
         .sum()
 }
+
+/// The gray level in `[0, 1]` (0 white, 1 black ink) of a logit-space pixel `y`: the inverse of
+/// the preprocessing without the noise, clamped.
+pub fn digits_gray_level(y: f64) -> f64 {
+    let p = 1.0 / (1.0 + (-y).exp());
+    ((p - MARGIN) / (1.0 - 2.0 * MARGIN) * LEVELS / (LEVELS - 1.0)).clamp(0.0, 1.0)
+}

@@ -92,6 +92,12 @@ impl<const D: usize, const A: usize, const B: usize> Partition<D, A, B> {
         })
     }
 
+    /// The split with the given lists, unchecked: the caller guarantees that together they hold
+    /// every index below `D` once (the image masks, whose tests check it).
+    pub(crate) const fn from_lists(source: [usize; A], target: [usize; B]) -> Self {
+        Self { source, target }
+    }
+
     /// The source indices.
     pub const fn source(&self) -> &[usize; A] {
         &self.source

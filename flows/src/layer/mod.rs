@@ -6,6 +6,7 @@ mod coupling;
 mod elementwise;
 mod lu;
 mod lu_matrix;
+pub mod multiscale;
 mod permutation;
 
 pub use actnorm::ActNorm;
@@ -14,6 +15,10 @@ pub use autoregressive::{
     MaskedAutoregressive,
 };
 pub use coupling::Coupling;
+pub use multiscale::{
+    ChannelActNorm, ChannelSplit, Checkerboard, Conv1x1, FactorOut, ImageCoupling, ImageMask, MaskType,
+    Squeeze,
+};
 pub use elementwise::{Elementwise, ElementwiseAffine, ElementwiseScale, ElementwiseShift};
 pub use lu::LuLinear;
 pub use lu_matrix::LuMatrix;

@@ -10,6 +10,8 @@
 mod activation;
 mod autoregressive;
 mod constant;
+mod conv_net;
+mod convolution;
 mod dense;
 mod feed_forward;
 mod linear;
@@ -22,6 +24,8 @@ pub use autoregressive::{
     AutoregressiveGradient, AutoregressiveTransform, FullPass, FullPassState, SequentialStep,
 };
 pub use constant::Constant;
+pub use conv_net::ConvNet;
+pub use convolution::Conv3x3;
 pub use dense::{Dense, InputDense};
 pub use feed_forward::FeedForward;
 pub use linear::Linear;

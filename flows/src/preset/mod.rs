@@ -47,12 +47,17 @@
 
 mod autoregressive;
 mod coupling;
+mod multiscale;
 mod spline;
 
 pub use autoregressive::{
     AutoregressiveBlock, AutoregressiveFlow, AutoregressiveLayers, made_width,
 };
 pub use coupling::{CouplingBlock, CouplingFlow, CouplingLayers};
+pub use multiscale::{
+    BlockKind, ChannelSplits, Checkerboards, GlowStep, ImageOptions, LastLevel, Level, MaskFamily,
+    MaskedBlock, MultiscaleFlow, Normalized, Stage,
+};
 
 /// The options of a preset macro; a struct so that an unknown option name is a compile error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

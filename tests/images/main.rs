@@ -1,0 +1,3 @@
+//! Property tests of multiscale image flows: the layers, then the presets.
+
+mod layers;
