@@ -5,7 +5,7 @@ use crate::layer::{
     ChannelActNorm, ChannelSplit, Checkerboard, Conv1x1, FactorOut, ImageCoupling, MaskType,
     Squeeze,
 };
-use crate::net::ConvNet;
+use crate::net::{ConvNet, Tanh};
 
 /// What one block of a multiscale preset holds around its coupling.
 pub trait BlockKind {
@@ -32,7 +32,7 @@ impl BlockKind for GlowStep {
         (ChannelActNorm<T, C, D>, Conv1x1<T, C, D>, Coupling);
 }
 
-/// One block of kind `K` around the coupling of mask `M` on a `(C, H, W)` image with a
+/// One block of kind `K` around the coupling of mask `M` on a `(C, H, W)` image with a tanh
 /// convolutional conditioner (`CI` input, `F` hidden and `CO` output channels, `L + 1` hidden
 /// layers, `N = H·W`, context `X`), transformer `Tr` of `P` parameters, `A` source and `B` target
 /// elements.
@@ -56,7 +56,7 @@ pub type MaskedBlock<
     const X: usize,
 > = <K as BlockKind>::Block<
     T,
-    ImageCoupling<M, Tr, ConvNet<T, M, CI, F, L, CO, W, N, X>, C, H, W, D, A, B, P>,
+    ImageCoupling<M, Tr, ConvNet<T, M, CI, F, L, CO, W, N, X, Tanh>, C, H, W, D, A, B, P>,
     C,
     D,
 >;
@@ -250,19 +250,19 @@ macro_rules! __image_option {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __multiscale_preset {
-    // Scan the options for `levels`.
-    (@scan $kind:ty, $tr:ident; $t:ty, [$c:expr, $h:expr, $w:expr]; [$($kept:tt)*]
+    // Scan the options for `levels`, keeping the others.
+    (@scan $kind:ty, $tr:ident; $t:ty, [$c:expr, $h:expr, $w:expr]; ($($l:tt)?) [$($kept:tt)*]
         levels = $levels:tt $(, $($rest:tt)*)?) => {
-        $crate::__multiscale_preset!(@scan $kind, $tr; $t, [$c, $h, $w]; [$($kept)*]
-            $($($rest)*)? ; $levels)
-    };
-    (@scan $kind:ty, $tr:ident; $t:ty, [$c:expr, $h:expr, $w:expr]; [$($kept:tt)*]
-        $key:ident = $value:expr $(, $($rest:tt)*)?) => {
-        $crate::__multiscale_preset!(@scan $kind, $tr; $t, [$c, $h, $w]; [$($kept)* $key = $value,]
+        $crate::__multiscale_preset!(@scan $kind, $tr; $t, [$c, $h, $w]; ($levels) [$($kept)*]
             $($($rest)*)?)
     };
-    (@scan $kind:ty, $tr:ident; $t:ty, [$c:expr, $h:expr, $w:expr]; [$($key:ident = $value:expr,)*]
-        ; $levels:tt) => {
+    (@scan $kind:ty, $tr:ident; $t:ty, [$c:expr, $h:expr, $w:expr]; ($($l:tt)?) [$($kept:tt)*]
+        $key:ident = $value:expr $(, $($rest:tt)*)?) => {
+        $crate::__multiscale_preset!(@scan $kind, $tr; $t, [$c, $h, $w]; ($($l)?)
+            [$($kept)* $key = $value,] $($($rest)*)?)
+    };
+    (@scan $kind:ty, $tr:ident; $t:ty, [$c:expr, $h:expr, $w:expr]; ($levels:tt)
+        [$($key:ident = $value:expr,)*]) => {
         $crate::preset::MultiscaleFlow<
             $t,
             { ($c) * ($h) * ($w) },
@@ -273,8 +273,8 @@ macro_rules! __multiscale_preset {
                 $t, [$c, $h, $w]; $($key = $value),*),
         >
     };
-    (@scan $kind:ty, $tr:ident; $t:ty, [$c:expr, $h:expr, $w:expr]; [$($kept:tt)*]) => {
-        $crate::__multiscale_preset!(@scan $kind, $tr; $t, [$c, $h, $w]; [$($kept)*] ; 2)
+    (@scan $kind:ty, $tr:ident; $t:ty, [$c:expr, $h:expr, $w:expr]; () [$($kept:tt)*]) => {
+        $crate::__multiscale_preset!(@scan $kind, $tr; $t, [$c, $h, $w]; (2) [$($kept)*])
     };
     (@level 1; $kind:ty, $tr:ty, $p:expr; $t:ty, [$c:expr, $h:expr, $w:expr]; $($key:ident = $value:expr),*) => {
         $crate::preset::LastLevel<
@@ -322,7 +322,7 @@ macro_rules! __multiscale_preset {
 macro_rules! MultiscaleNICE {
     ($t:ty, [$c:expr, $h:expr, $w:expr] $(, $($options:tt)*)?) => {
         $crate::__multiscale_preset!(@scan $crate::preset::Normalized, Shift;
-            $t, [$c, $h, $w]; [] $($($options)*)?)
+            $t, [$c, $h, $w]; () [] $($($options)*)?)
     };
 }
 
@@ -332,7 +332,7 @@ macro_rules! MultiscaleNICE {
 macro_rules! MultiscaleRealNVP {
     ($t:ty, [$c:expr, $h:expr, $w:expr] $(, $($options:tt)*)?) => {
         $crate::__multiscale_preset!(@scan $crate::preset::Normalized, Affine;
-            $t, [$c, $h, $w]; [] $($($options)*)?)
+            $t, [$c, $h, $w]; () [] $($($options)*)?)
     };
 }
 
@@ -343,7 +343,7 @@ macro_rules! MultiscaleRealNVP {
 macro_rules! MultiscaleRQNSF {
     ($t:ty, [$c:expr, $h:expr, $w:expr] $(, $($options:tt)*)?) => {
         $crate::__multiscale_preset!(@scan $crate::preset::Normalized, RationalQuadratic;
-            $t, [$c, $h, $w]; [] $($($options)*)?)
+            $t, [$c, $h, $w]; () [] $($($options)*)?)
     };
 }
 
@@ -353,6 +353,6 @@ macro_rules! MultiscaleRQNSF {
 macro_rules! Glow {
     ($t:ty, [$c:expr, $h:expr, $w:expr] $(, $($options:tt)*)?) => {
         $crate::__multiscale_preset!(@scan $crate::preset::GlowStep, Affine;
-            $t, [$c, $h, $w]; [] $($($options)*)?)
+            $t, [$c, $h, $w]; () [] $($($options)*)?)
     };
 }
