@@ -31,7 +31,14 @@ type DigitsGlow = Glow!(f32, [1, 8, 8], levels = 2, blocks = 2, hidden = 16);
 /// Multiscale NICE (additive couplings), same sizes.
 type DigitsNice = MultiscaleNICE!(f32, [1, 8, 8], levels = 2, blocks = 2, hidden = 16);
 /// Multiscale rational-quadratic splines of 8 bins, one pair per stage.
-type DigitsRqnsf = MultiscaleRQNSF!(f32, [1, 8, 8], levels = 2, blocks = 1, hidden = 16, bins = 8);
+type DigitsRqnsf = MultiscaleRQNSF!(
+    f32,
+    [1, 8, 8],
+    levels = 2,
+    blocks = 1,
+    hidden = 16,
+    bins = 8
+);
 
 /// The command line.
 struct Args {
@@ -80,14 +87,39 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<(), String> {
     let start = Instant::now();
     let (train, test) = data::digits_split(0)?;
-    let to_f32 = |v: &[data::Digit]| -> Vec<SVector<f32, 64>> { v.iter().map(|x| x.cast()).collect() };
+    let to_f32 =
+        |v: &[data::Digit]| -> Vec<SVector<f32, 64>> { v.iter().map(|x| x.cast()).collect() };
     let (train32, test32) = (to_f32(&train), to_f32(&test));
     let path = "digits_images.png";
     let nll = match args.arch.as_str() {
-        "realnvp" => fit_test_draw(&mut DigitsRealNvp::seeded(args.seed), &train32, &test32, &args, path),
-        "glow" => fit_test_draw(&mut DigitsGlow::seeded(args.seed), &train32, &test32, &args, path),
-        "nice" => fit_test_draw(&mut DigitsNice::seeded(args.seed), &train32, &test32, &args, path),
-        "rqnsf" => fit_test_draw(&mut DigitsRqnsf::seeded(args.seed), &train32, &test32, &args, path),
+        "realnvp" => fit_test_draw(
+            &mut DigitsRealNvp::seeded(args.seed),
+            &train32,
+            &test32,
+            &args,
+            path,
+        ),
+        "glow" => fit_test_draw(
+            &mut DigitsGlow::seeded(args.seed),
+            &train32,
+            &test32,
+            &args,
+            path,
+        ),
+        "nice" => fit_test_draw(
+            &mut DigitsNice::seeded(args.seed),
+            &train32,
+            &test32,
+            &args,
+            path,
+        ),
+        "rqnsf" => fit_test_draw(
+            &mut DigitsRqnsf::seeded(args.seed),
+            &train32,
+            &test32,
+            &args,
+            path,
+        ),
         _ => return Err(USAGE.into()),
     }?;
     // Back to the noisy pixel values: -log p(u) = -log p(y) - log |dy/du|, in bits per pixel.
@@ -147,7 +179,11 @@ where
             ..FitOptions::default()
         };
         let report = flow
-            .fit(TrainingData::new(fit), Some(TrainingData::new(held_out)), &options)
+            .fit(
+                TrainingData::new(fit),
+                Some(TrainingData::new(held_out)),
+                &options,
+            )
             .map_err(|e| e.to_string())?;
         eprintln!("phase {phase}: lr {learning_rate:.1e}, {report}");
     }
@@ -157,7 +193,10 @@ where
 
 /// An 8x8 grid of samples, each digit 8x8 pixels drawn as 6x6 squares, gray levels from the
 /// inverse of the logit preprocessing (white background, dark ink).
-fn draw<B, Base>(flow: &Flow<f32, 64, 0, B, Base>, path: &str) -> Result<(), Box<dyn std::error::Error>>
+fn draw<B, Base>(
+    flow: &Flow<f32, 64, 0, B, Base>,
+    path: &str,
+) -> Result<(), Box<dyn std::error::Error>>
 where
     B: BijectionGradient<f32, 64, 0>,
     Base: DistributionGradient<f32, 64>,
@@ -175,7 +214,10 @@ where
             let ink = (255.0 * (1.0 - level)) as u8;
             let (px, py) = (left + (i as u32 % 8) * CELL, top + (i as u32 / 8) * CELL);
             root.draw(&Rectangle::new(
-                [(px as i32, py as i32), ((px + CELL) as i32, (py + CELL) as i32)],
+                [
+                    (px as i32, py as i32),
+                    ((px + CELL) as i32, (py + CELL) as i32),
+                ],
                 RGBColor(ink, ink, ink).filled(),
             ))?;
         }

@@ -46,7 +46,10 @@ fn checkerboard_is_a_checkerboard_on_every_shape() {
             let (source, target) = lists(mask, c, h, w);
             let parity = |i: usize| (i % (h * w) / w + i % w) % 2;
             let odd = usize::from(!alternate);
-            assert!(source.iter().all(|&i| parity(i) == odd), "{mask:?} {c}x{h}x{w}");
+            assert!(
+                source.iter().all(|&i| parity(i) == odd),
+                "{mask:?} {c}x{h}x{w}"
+            );
             assert!(target.iter().all(|&i| parity(i) != odd));
             // The conditioner sees every element where it stands.
             for (i, &s) in source.iter().enumerate() {
@@ -86,7 +89,10 @@ fn mask_partitions_are_valid_partitions() {
     let p = ImageMask::Checkerboard { alternate: true }.partition::<3, 8, 8, 192, 96, 96>();
     assert_eq!(Partition::<192, 96, 96>::new(p.source(), p.target()), Ok(p));
     let p = ImageMask::ChannelSplit { alternate: true }.partition::<3, 8, 8, 192, 128, 64>();
-    assert_eq!(Partition::<192, 128, 64>::new(p.source(), p.target()), Ok(p));
+    assert_eq!(
+        Partition::<192, 128, 64>::new(p.source(), p.target()),
+        Ok(p)
+    );
 }
 
 #[test]
@@ -154,15 +160,30 @@ fn channel_actnorm_normalizes_each_channel_and_round_trips() {
     check_bijection_gradient::<_, 192, 2>(&layer, 2);
     check_identity::<_, 16, 0>(&ChannelActNorm::<f64, 1, 16>::identity());
     let mut batch: Vec<SVector<f64, 32>> = (0..20)
-        .map(|k| SVector::from_fn(|i, _| if i < 16 { 3.0 + (k * i % 7) as f64 } else { -2.0 * (k % 3) as f64 }))
+        .map(|k| {
+            SVector::from_fn(|i, _| {
+                if i < 16 {
+                    3.0 + (k * i % 7) as f64
+                } else {
+                    -2.0 * (k % 3) as f64
+                }
+            })
+        })
         .collect();
     let mut norm = ChannelActNorm::<f64, 2, 32>::identity();
     Bijection::<f64, 32, 0>::initialize_from_data(&mut norm, &mut batch, &|_| SVector::zeros());
     for c in 0..2 {
-        let values: Vec<f64> = batch.iter().flat_map(|x| x.iter().skip(16 * c).take(16).copied()).collect();
+        let values: Vec<f64> = batch
+            .iter()
+            .flat_map(|x| x.iter().skip(16 * c).take(16).copied())
+            .collect();
         let mean = values.iter().sum::<f64>() / values.len() as f64;
-        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (values.len() - 1) as f64;
-        assert!(mean.abs() < 1e-12 && (var - 1.0).abs() < 1e-12, "channel {c}: {mean}, {var}");
+        let var =
+            values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (values.len() - 1) as f64;
+        assert!(
+            mean.abs() < 1e-12 && (var - 1.0).abs() < 1e-12,
+            "channel {c}: {mean}, {var}"
+        );
     }
 }
 

@@ -21,8 +21,22 @@ type Nice1 = MultiscaleNICE!(f64, [1, 4, 4], levels = 2, blocks = 1, hidden = 3)
 type RealNvp1 = MultiscaleRealNVP!(f64, [1, 4, 4], levels = 2, blocks = 1, hidden = 3);
 type Rqnsf1 = MultiscaleRQNSF!(f64, [1, 4, 4], levels = 1, blocks = 1, hidden = 3, bins = 4);
 type Glow1 = Glow!(f64, [1, 4, 4], blocks = 1, hidden = 3, levels = 2);
-type RealNvp2 = MultiscaleRealNVP!(f64, [2, 4, 4], levels = 2, blocks = 1, hidden = 3, context = 2);
-type Glow2 = Glow!(f64, [2, 4, 4], levels = 2, blocks = 1, hidden = 3, hidden_layers = 1);
+type RealNvp2 = MultiscaleRealNVP!(
+    f64,
+    [2, 4, 4],
+    levels = 2,
+    blocks = 1,
+    hidden = 3,
+    context = 2
+);
+type Glow2 = Glow!(
+    f64,
+    [2, 4, 4],
+    levels = 2,
+    blocks = 1,
+    hidden = 3,
+    hidden_layers = 1
+);
 type Rqnsf2 = MultiscaleRQNSF!(f64, [2, 4, 4], blocks = 1, hidden = 3, bins = 3);
 type RealNvp3 = MultiscaleRealNVP!(f64, [3, 8, 8], levels = 3, blocks = 1, hidden = 3);
 type Glow3 = Glow!(f64, [3, 8, 8], levels = 2, blocks = 1, hidden = 3);
@@ -82,7 +96,8 @@ fn presets_on_3x8x8() {
     check_bijection_gradient::<_, 192, 0>(&random::<Glow3>(4, 0.2).bijection, 4);
     let f32_flow = {
         let mut rng = rng(5);
-        let mut flow = <Glow!(f32, [3, 8, 8], levels = 2, blocks = 1, hidden = 3)>::random(&mut rng);
+        let mut flow =
+            <Glow!(f32, [3, 8, 8], levels = 2, blocks = 1, hidden = 3)>::random(&mut rng);
         perturb(&mut flow, &mut rng, 0.2);
         flow
     };

@@ -15,11 +15,11 @@ pub use autoregressive::{
     MaskedAutoregressive,
 };
 pub use coupling::Coupling;
-pub use multiscale::{
-    ChannelActNorm, ChannelSplit, Checkerboard, Conv1x1, FactorOut, ImageCoupling, ImageMask, MaskType,
-    Squeeze,
-};
 pub use elementwise::{Elementwise, ElementwiseAffine, ElementwiseScale, ElementwiseShift};
 pub use lu::LuLinear;
 pub use lu_matrix::LuMatrix;
+pub use multiscale::{
+    ChannelActNorm, ChannelSplit, Checkerboard, Conv1x1, FactorOut, ImageCoupling, ImageMask,
+    MaskType, Squeeze,
+};
 pub use permutation::{Permutation, ReversePermutation};

@@ -77,7 +77,10 @@ impl<
     /// Checks the sizes against the mask (post-monomorphization; `flow!` and the presets compute
     /// them, so this is a backstop).
     const fn check<const A: usize, const P: usize, const B: usize>() {
-        assert!(W > 0 && N % W == 0, "ConvNet: N must be a multiple of the width W");
+        assert!(
+            W > 0 && N % W == 0,
+            "ConvNet: N must be a multiple of the width W"
+        );
         assert!(
             CI == M::MASK.canvas_channels(A, N),
             "ConvNet: the input channels do not match the mask's source part"
@@ -226,7 +229,9 @@ where
         }
         let mut d_h = self.output.backward(&h, &d_raw, W, &mut grad.output);
         for k in (0..L).rev() {
-            let d_pre = layers[k].0.zip_map(&layers[k].1, |pre, post| Act::derivative(pre, post))
+            let d_pre = layers[k]
+                .0
+                .zip_map(&layers[k].1, |pre, post| Act::derivative(pre, post))
                 .component_mul(&d_h);
             let below = if k == 0 { &first.1 } else { &layers[k - 1].1 };
             d_h = self.hidden[k].backward(below, &d_pre, W, &mut grad.hidden[k]);

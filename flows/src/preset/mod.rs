@@ -45,6 +45,46 @@
 //! In `MAF!` and `IAF!` the MADE width is `hidden` raised to `D - 1` (`D` with a context) when it
 //! is smaller ([`made_width`]), so every input conditions the later elements whatever the options.
 
+//! # Multiscale image presets
+//!
+//! `MultiscaleNICE!`, `MultiscaleRealNVP!`, `MultiscaleRQNSF!` and `Glow!` take the scalar type
+//! and the image shape `[C, H, W]`, and flow over the flat `C·H·W` event (channel-major, row-major
+//! within a channel):
+//!
+//! ```
+//! use flows::{Glow, MultiscaleRealNVP};
+//!
+//! type Digits = MultiscaleRealNVP!(f32, [1, 8, 8], levels = 2, blocks = 2, hidden = 16);
+//! type Small = Glow!(f64, [3, 4, 4], levels = 1, blocks = 1, hidden = 4);
+//!
+//! let flow = Small::seeded(0);
+//! let x = flows::nalgebra::SVector::<f64, 48>::from_fn(|i, _| (i as f64).sin());
+//! assert!(flow.log_prob(&x).is_finite());
+//! # let _ = Digits::seeded(0);
+//! ```
+//!
+//! Each level of a `(C, H, W)` image is torchflows' layout with factoring out:
+//!
+//! ```text
+//! blocks x [checkerboard block, alternate checkerboard block]          on (C, H, W)
+//! Squeeze                                                             to (4C, H/2, W/2)
+//! blocks x [channel-wise block, alternate channel-wise block]          on (4C, H/2, W/2)
+//! FactorOut: the first 2C channels are done; the last 2C go to the next level (2C, H/2, W/2)
+//! ```
+//!
+//! and the last level is its checkerboard stage alone. A block is `[ChannelActNorm, coupling]`
+//! ([`Normalized`]), or `[ChannelActNorm, Conv1x1, coupling]` in `Glow!` ([`GlowStep`]) at every
+//! level. Couplings have [`ConvNet`](crate::net::ConvNet) conditioners with tanh activations.
+//!
+//! | option | meaning | default |
+//! |---|---|---|
+//! | `levels` | levels, a literal 1 to 4; `H` and `W` must be divisible by `2^levels` | 2 |
+//! | `context` | context size | 0 |
+//! | `blocks` | pairs of blocks (a mask and its alternate) per stage | 2 |
+//! | `hidden` | hidden channels of each conditioner | 16 |
+//! | `hidden_layers` | hidden 3x3 convolutions of each conditioner | 2 |
+//! | `bins` | bins of each spline (`MultiscaleRQNSF!` only) | 8 |
+
 mod autoregressive;
 mod coupling;
 mod multiscale;

@@ -111,13 +111,29 @@ impl ImageMask {
     /// # Panics
     /// At compile time (a post-monomorphization error) when the sizes do not match the mask;
     /// `flow!` and the presets compute them, so this is only a backstop.
-    pub const fn partition<const C: usize, const H: usize, const W: usize, const D: usize, const A: usize, const B: usize>(
+    pub const fn partition<
+        const C: usize,
+        const H: usize,
+        const W: usize,
+        const D: usize,
+        const A: usize,
+        const B: usize,
+    >(
         self,
     ) -> Partition<D, A, B> {
-        assert!(self.fits(C, H, W), "the mask does not fit the image (checkerboard: W even; channel split: C >= 2)");
+        assert!(
+            self.fits(C, H, W),
+            "the mask does not fit the image (checkerboard: W even; channel split: C >= 2)"
+        );
         assert!(D == C * H * W, "the event size must be C * H * W");
-        assert!(A == self.source_len(C, H, W), "the source size does not match the mask");
-        assert!(A + B == D, "source and target sizes must add up to the event size");
+        assert!(
+            A == self.source_len(C, H, W),
+            "the source size does not match the mask"
+        );
+        assert!(
+            A + B == D,
+            "source and target sizes must add up to the event size"
+        );
         let mut source = [0; A];
         let mut i = 0;
         while i < A {
