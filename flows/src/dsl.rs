@@ -44,8 +44,8 @@
 //! VISIBILITY struct NAME: SCALAR [D] | context C = PRESET(OPTION = VALUE, ...);
 //! ```
 //!
-//! - `SCALAR` is `f32` or `f64`; `[D]` is the event size (at least 1). Image shapes `[C, H, W]` are
-//!   parsed and reported as not yet supported.
+//! - `SCALAR` is `f32` or `f64`; `[D]` is the event size (at least 1), or `[C, H, W]` an image of
+//!   `C` channels of `H x W` pixels (see [Images](#images)).
 //! - `| context C` is optional (no context when left out).
 //! - Doc comments and attributes are passed to the generated type; its rustdoc adds a table of its
 //!   layers and their sizes.
@@ -187,6 +187,50 @@
 //! repeats or misses an index, an unknown layer, transformer, mask, conditioner, activation, preset
 //! or option (with a did-you-mean suggestion), an option given twice or out of range, a zero-sized
 //! event. The cases are pinned by the UI tests under `tests/ui/`.
+//!
+//! ## Images
+//!
+//! An image flow, `[C, H, W]`, is a flow over the flat `C·H·W` event (channel-major, row-major
+//! within a channel) whose layers know the geometry, which `Squeeze` changes as the list goes on:
+//!
+//! | layer | form | options (defaults) |
+//! |---|---|---|
+//! | per-channel activation normalization | `ActNorm` | |
+//! | invertible 1x1 convolution (LU) | `Conv1x1` | |
+//! | squeeze, `(C, H, W) -> (4C, H/2, W/2)` | `Squeeze` | |
+//! | image coupling | `Coupling(TRANSFORMER, MASK, ConvNet(...))` | mask `Checkerboard`, conditioner `ConvNet` |
+//! | repeated block (keeping the shape) | `N * { LAYER, ... }` | |
+//! | a layer of your own type | `Bijection(path::to::Type)` | |
+//!
+//! Masks: `Checkerboard` (`(h + w) mod 2`, needs an even width) and `ChannelSplit` (the first
+//! half of the channels conditions the rest, needs 2 channels), each with `alternate = true`.
+//! `ConvNet(hidden = 16, layers = 2, activation = Tanh)`: 3x3 convolutions with `hidden` channels,
+//! `layers` hidden layers. Presets: `MultiscaleNICE`, `MultiscaleRealNVP`, `MultiscaleRQNSF`,
+//! `Glow`, with the options of the [library's macros](crate::preset#multiscale-image-presets)
+//! (`levels`, `blocks`, `hidden`, `hidden_layers`, `bins`); without `levels` the shape chooses
+//! (3 when the height and width are divisible by 8, 2 by 4, 1 by 2, as torchflows).
+//!
+//! ```
+//! flows::flow! {
+//!     /// The digits as images.
+//!     struct Digits: f32 [1, 8, 8] = MultiscaleRealNVP(levels = 2, hidden = 16);
+//!
+//!     /// One level by hand.
+//!     struct Level: f64 [2, 4, 4] {
+//!         2 * { ActNorm, Coupling(Affine, Checkerboard), Coupling(Affine, Checkerboard(alternate = true)) },
+//!         Squeeze,
+//!         2 * { ActNorm, Conv1x1, Coupling(Affine, ChannelSplit, ConvNet(hidden = 8)) },
+//!     }
+//! }
+//! let level = Level::seeded(0);
+//! assert!(level.log_prob(&flows::nalgebra::SVector::from([0.5; 32])).is_finite());
+//! # let _ = Digits::seeded(0);
+//! ```
+//!
+//! The macro checks the geometry at each layer: a `Squeeze` of an odd height or width, a
+//! checkerboard of an odd width, a channel-wise coupling of one channel, `levels` that do not
+//! divide the height and width by `2^levels`, a repeated block that changes the shape are errors
+//! that name the numbers, at the token that makes them.
 //!
 //! # `#[derive(Bijection)]`
 //!

@@ -1,4 +1,6 @@
-//! Property tests of multiscale image flows: the layers, then the presets.
+//! Property tests of multiscale image flows: the layers, the presets, and image flows declared
+//! with `flow!`.
 
+mod dsl;
 mod layers;
 mod presets;

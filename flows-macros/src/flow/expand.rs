@@ -392,7 +392,7 @@ fn lit(n: usize) -> Literal {
 }
 
 /// The library type of a transformer.
-fn transformer(transformer: &Transformer) -> TokenStream {
+pub(super) fn transformer(transformer: &Transformer) -> TokenStream {
     let name = format_ident!("{}", transformer.kind.name(), span = Span::call_site());
     let (bins, units, layers) = (
         lit(transformer.bins),

@@ -2,6 +2,7 @@
 
 mod doc;
 mod expand;
+mod image;
 mod ir;
 mod preset;
 pub mod resolve;
@@ -25,8 +26,14 @@ pub fn expand(input: TokenStream) -> TokenStream {
     let mut output = TokenStream::new();
     for declaration in input.items {
         let before = errors.len();
-        let flow = resolve::declaration(declaration, &mut errors);
-        let plan = validate::plan(&flow, &mut errors);
+        // Image shapes `[C, H, W]` have their own layers and presets.
+        let (flow, plan) = if declaration.shape.0.len() == 3 {
+            image::declaration(declaration, &mut errors)
+        } else {
+            let flow = resolve::declaration(declaration, &mut errors);
+            let plan = validate::plan(&flow, &mut errors);
+            (flow, plan)
+        };
         let plan = plan.filter(|_| errors.len() == before);
         let event = validate::event_size(&flow).unwrap_or(1);
         output.extend(expand::flow(&flow, plan.as_ref(), event));

@@ -51,10 +51,11 @@ pub fn declaration(decl: Declaration, errors: &mut Errors) -> Flow {
     let shape = match dims.as_slice() {
         [d] => Shape::Vector(vector_size(d, errors)),
         [_, _, _] => {
+            // `flow!` routes image shapes to its image module; this is a derived layer's shape.
             errors.at(
                 shape_span,
-                "image events `[C, H, W]` are not yet supported by `flow!`; declare the flat \
-                 size `[C * H * W]` for now",
+                "image events `[C, H, W]` are declared with `flow!`; a derived layer takes a \
+                 vector shape `[D]`",
             );
             Shape::Image
         }

@@ -215,30 +215,38 @@ macro_rules! __image_option {
 #[macro_export]
 macro_rules! __multiscale_preset {
     // Scan the options for `levels`, keeping the others.
-    (@scan $kind:ty, $tr:ident; $t:ty, [$c:expr, $h:expr, $w:expr]; ($($l:tt)?) [$($kept:tt)*]
+    (@scan $mode:ident $kind:ty, $tr:ident; $t:ty, [$c:expr, $h:expr, $w:expr]; ($($l:tt)?) [$($kept:tt)*]
         levels = $levels:tt $(, $($rest:tt)*)?) => {
-        $crate::__multiscale_preset!(@scan $kind, $tr; $t, [$c, $h, $w]; ($levels) [$($kept)*]
+        $crate::__multiscale_preset!(@scan $mode $kind, $tr; $t, [$c, $h, $w]; ($levels) [$($kept)*]
             $($($rest)*)?)
     };
-    (@scan $kind:ty, $tr:ident; $t:ty, [$c:expr, $h:expr, $w:expr]; ($($l:tt)?) [$($kept:tt)*]
+    (@scan $mode:ident $kind:ty, $tr:ident; $t:ty, [$c:expr, $h:expr, $w:expr]; ($($l:tt)?) [$($kept:tt)*]
         $key:ident = $value:expr $(, $($rest:tt)*)?) => {
-        $crate::__multiscale_preset!(@scan $kind, $tr; $t, [$c, $h, $w]; ($($l)?)
+        $crate::__multiscale_preset!(@scan $mode $kind, $tr; $t, [$c, $h, $w]; ($($l)?)
             [$($kept)* $key = $value,] $($($rest)*)?)
     };
-    (@scan $kind:ty, $tr:ident; $t:ty, [$c:expr, $h:expr, $w:expr]; ($levels:tt)
+    (@scan $mode:ident $kind:ty, $tr:ident; $t:ty, [$c:expr, $h:expr, $w:expr]; ($levels:tt)
         [$($key:ident = $value:expr,)*]) => {
+        $crate::__multiscale_preset!(@wrap $mode; $t, [$c, $h, $w]; $($key = $value),*;
+            $crate::__multiscale_preset!(@level $levels; $kind,
+                $crate::__multiscale_preset!(@transformer $tr; $($key = $value),*),
+                $crate::__multiscale_preset!(@parameters $tr; $($key = $value),*);
+                $t, [$c, $h, $w]; $($key = $value),*))
+    };
+    // The flow, or only its layers (for `flow!`).
+    (@wrap flow; $t:ty, [$c:expr, $h:expr, $w:expr]; $($key:ident = $value:expr),*; $levels:ty) => {
         $crate::preset::MultiscaleFlow<
             $t,
             { ($c) * ($h) * ($w) },
             { $crate::__image_option!(context; $($key = $value),*) },
-            $crate::__multiscale_preset!(@level $levels; $kind,
-                $crate::__multiscale_preset!(@transformer $tr; $($key = $value),*),
-                $crate::__multiscale_preset!(@parameters $tr; $($key = $value),*);
-                $t, [$c, $h, $w]; $($key = $value),*),
+            $levels,
         >
     };
-    (@scan $kind:ty, $tr:ident; $t:ty, [$c:expr, $h:expr, $w:expr]; () [$($kept:tt)*]) => {
-        $crate::__multiscale_preset!(@scan $kind, $tr; $t, [$c, $h, $w]; (2) [$($kept)*])
+    (@wrap layers; $t:ty, [$c:expr, $h:expr, $w:expr]; $($key:ident = $value:expr),*; $levels:ty) => {
+        $levels
+    };
+    (@scan $mode:ident $kind:ty, $tr:ident; $t:ty, [$c:expr, $h:expr, $w:expr]; () [$($kept:tt)*]) => {
+        $crate::__multiscale_preset!(@scan $mode $kind, $tr; $t, [$c, $h, $w]; (2) [$($kept)*])
     };
     (@level 1; $kind:ty, $tr:ty, $p:expr; $t:ty, [$c:expr, $h:expr, $w:expr]; $($key:ident = $value:expr),*) => {
         $crate::preset::LastLevel<
@@ -285,7 +293,7 @@ macro_rules! __multiscale_preset {
 #[macro_export]
 macro_rules! MultiscaleNICE {
     ($t:ty, [$c:expr, $h:expr, $w:expr] $(, $($options:tt)*)?) => {
-        $crate::__multiscale_preset!(@scan $crate::preset::Normalized, Shift;
+        $crate::__multiscale_preset!(@scan flow $crate::preset::Normalized, Shift;
             $t, [$c, $h, $w]; () [] $($($options)*)?)
     };
 }
@@ -295,7 +303,7 @@ macro_rules! MultiscaleNICE {
 #[macro_export]
 macro_rules! MultiscaleRealNVP {
     ($t:ty, [$c:expr, $h:expr, $w:expr] $(, $($options:tt)*)?) => {
-        $crate::__multiscale_preset!(@scan $crate::preset::Normalized, Affine;
+        $crate::__multiscale_preset!(@scan flow $crate::preset::Normalized, Affine;
             $t, [$c, $h, $w]; () [] $($($options)*)?)
     };
 }
@@ -306,7 +314,7 @@ macro_rules! MultiscaleRealNVP {
 #[macro_export]
 macro_rules! MultiscaleRQNSF {
     ($t:ty, [$c:expr, $h:expr, $w:expr] $(, $($options:tt)*)?) => {
-        $crate::__multiscale_preset!(@scan $crate::preset::Normalized, RationalQuadratic;
+        $crate::__multiscale_preset!(@scan flow $crate::preset::Normalized, RationalQuadratic;
             $t, [$c, $h, $w]; () [] $($($options)*)?)
     };
 }
@@ -316,7 +324,7 @@ macro_rules! MultiscaleRQNSF {
 #[macro_export]
 macro_rules! Glow {
     ($t:ty, [$c:expr, $h:expr, $w:expr] $(, $($options:tt)*)?) => {
-        $crate::__multiscale_preset!(@scan $crate::preset::GlowStep, Affine;
+        $crate::__multiscale_preset!(@scan flow $crate::preset::GlowStep, Affine;
             $t, [$c, $h, $w]; () [] $($($options)*)?)
     };
 }
