@@ -40,6 +40,8 @@ type Glow2 = Glow!(
 type Rqnsf2 = MultiscaleRQNSF!(f64, [2, 4, 4], blocks = 1, hidden = 3, bins = 3);
 type RealNvp3 = MultiscaleRealNVP!(f64, [3, 8, 8], levels = 3, blocks = 1, hidden = 3);
 type Glow3 = Glow!(f64, [3, 8, 8], levels = 2, blocks = 1, hidden = 3);
+/// The smallest Glow on 3x8x8, for the gradient check (every parameter is differenced).
+type Glow3Small = Glow!(f64, [3, 8, 8], levels = 1, blocks = 1, hidden = 2, hidden_layers = 1);
 type Nice3 = MultiscaleNICE!(f64, [3, 8, 8], blocks = 1, hidden = 2);
 
 #[test]
@@ -93,7 +95,7 @@ fn presets_on_3x8x8() {
     check_bijection::<_, 192, 0>(&random::<RealNvp3>(1, 0.2).bijection, 1);
     check_bijection::<_, 192, 0>(&random::<Glow3>(2, 0.2).bijection, 2);
     check_bijection::<_, 192, 0>(&random::<Nice3>(3, 0.2).bijection, 3);
-    check_bijection_gradient::<_, 192, 0>(&random::<Glow3>(4, 0.2).bijection, 4);
+    check_bijection_gradient::<_, 192, 0>(&random::<Glow3Small>(4, 0.1).bijection, 4);
     let f32_flow = {
         let mut rng = rng(5);
         let mut flow =
