@@ -41,7 +41,14 @@ type Rqnsf2 = MultiscaleRQNSF!(f64, [2, 4, 4], blocks = 1, hidden = 3, bins = 3)
 type RealNvp3 = MultiscaleRealNVP!(f64, [3, 8, 8], levels = 3, blocks = 1, hidden = 3);
 type Glow3 = Glow!(f64, [3, 8, 8], levels = 2, blocks = 1, hidden = 3);
 /// The smallest Glow on 3x8x8, for the gradient check (every parameter is differenced).
-type Glow3Small = Glow!(f64, [3, 8, 8], levels = 1, blocks = 1, hidden = 2, hidden_layers = 1);
+type Glow3Small = Glow!(
+    f64,
+    [3, 8, 8],
+    levels = 1,
+    blocks = 1,
+    hidden = 2,
+    hidden_layers = 1
+);
 type Nice3 = MultiscaleNICE!(f64, [3, 8, 8], blocks = 1, hidden = 2);
 
 #[test]

@@ -228,8 +228,8 @@ impl Gen {
             }
             "Squeeze" => {
                 Options::none(term, errors);
-                if image.h % 2 != 0 || image.w % 2 != 0 {
-                    let odd = if image.h % 2 != 0 {
+                if !image.h.is_multiple_of(2) || !image.w.is_multiple_of(2) {
+                    let odd = if !image.h.is_multiple_of(2) {
                         format!("the height {} is odd", image.h)
                     } else {
                         format!("the width {} is odd", image.w)
@@ -324,7 +324,7 @@ impl Gen {
         let n = image.h * image.w;
         let (source, canvas, targets) = match mask.as_str() {
             "Checkerboard" => {
-                if image.w % 2 != 0 {
+                if !image.w.is_multiple_of(2) {
                     errors.at(
                         mask_span,
                         format!(
@@ -432,7 +432,7 @@ fn check_levels(levels: Spanned<usize>, image: Geometry, errors: &mut Errors) ->
     let factor = 1 << levels.value;
     let bad = [("height", image.h), ("width", image.w)]
         .into_iter()
-        .filter(|(_, v)| v % factor != 0)
+        .filter(|(_, v)| !v.is_multiple_of(factor))
         .map(|(what, v)| format!("the {what} {v}"))
         .collect::<Vec<_>>();
     if bad.is_empty() {
@@ -457,7 +457,7 @@ fn check_levels(levels: Spanned<usize>, image: Geometry, errors: &mut Errors) ->
 fn auto_levels(image: Geometry, span: Span, errors: &mut Errors) -> Option<usize> {
     let levels = (1..=3)
         .rev()
-        .find(|l| image.h % (1 << l) == 0 && image.w % (1 << l) == 0);
+        .find(|l| image.h.is_multiple_of(1 << l) && image.w.is_multiple_of(1 << l));
     if levels.is_none() {
         errors.at(
             span,

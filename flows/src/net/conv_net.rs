@@ -78,7 +78,7 @@ impl<
     /// them, so this is a backstop).
     const fn check<const A: usize, const P: usize, const B: usize>() {
         assert!(
-            W > 0 && N % W == 0,
+            W > 0 && N.is_multiple_of(W),
             "ConvNet: N must be a multiple of the width W"
         );
         assert!(

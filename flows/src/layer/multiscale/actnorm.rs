@@ -22,7 +22,7 @@ pub struct ChannelActNorm<T: Real, const C: usize, const D: usize> {
 
 impl<T: Real, const C: usize, const D: usize> ChannelActNorm<T, C, D> {
     const SHAPE: () = assert!(
-        C > 0 && D % C == 0,
+        C > 0 && D.is_multiple_of(C),
         "ChannelActNorm: the event size must be a multiple of the channels"
     );
 

@@ -22,7 +22,7 @@ pub struct Conv1x1<T: Real, const C: usize, const D: usize> {
 
 impl<T: Real, const C: usize, const D: usize> Conv1x1<T, C, D> {
     const SHAPE: () = assert!(
-        C > 0 && D % C == 0,
+        C > 0 && D.is_multiple_of(C),
         "Conv1x1: the event size must be a multiple of the channels"
     );
 

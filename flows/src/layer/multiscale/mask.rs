@@ -42,7 +42,7 @@ impl ImageMask {
     /// Whether the mask fits a `(c, h, w)` image and leaves something on both sides.
     pub const fn fits(self, c: usize, h: usize, w: usize) -> bool {
         match self {
-            Self::Checkerboard { .. } => c > 0 && h > 0 && w > 0 && w % 2 == 0,
+            Self::Checkerboard { .. } => c > 0 && h > 0 && w > 0 && w.is_multiple_of(2),
             Self::ChannelSplit { .. } => c >= 2 && h > 0 && w > 0,
         }
     }

@@ -19,7 +19,10 @@ pub struct Squeeze<const C: usize, const H: usize, const W: usize, const D: usiz
 impl<const C: usize, const H: usize, const W: usize, const D: usize> Squeeze<C, H, W, D> {
     const SHAPE: () = {
         assert!(D == C * H * W, "Squeeze: the event size must be C * H * W");
-        assert!(H % 2 == 0 && W % 2 == 0, "Squeeze: H and W must be even");
+        assert!(
+            H.is_multiple_of(2) && W.is_multiple_of(2),
+            "Squeeze: H and W must be even"
+        );
     };
 
     /// The input index of output element `k`.
