@@ -2,7 +2,8 @@
 
 use nalgebra::SVector;
 
-use crate::Real;
+use crate::batch::{Contexts, check_batch};
+use crate::{Error, Real};
 
 /// An invertible map of `D`-dimensional events, optionally conditioned on a `C`-dimensional context.
 ///
@@ -23,6 +24,48 @@ pub trait Bijection<T: Real, const D: usize, const C: usize> {
 
     /// Maps latent to data: returns `(x, log|det dx/dz|)`.
     fn inverse(&self, z: &SVector<T, D>, context: &SVector<T, C>) -> (SVector<T, D>, T);
+
+    /// Maps a batch from data to latent in place, adding each event's `log|det dz/dx|` into the
+    /// matching entry of `log_det`. Layers with lane-batch kernels override this; the default
+    /// maps one event at a time.
+    ///
+    /// # Errors
+    /// [`Error::Length`] unless `log_det` (and per-event `contexts`) have one entry per event;
+    /// nothing is written then.
+    fn forward_batch(
+        &self,
+        events: &mut [SVector<T, D>],
+        contexts: Contexts<'_, T, C>,
+        log_det: &mut [T],
+    ) -> Result<(), Error> {
+        check_batch(events.len(), &contexts, log_det.len())?;
+        for ((x, ld), c) in events.iter_mut().zip(log_det.iter_mut()).zip(contexts.iter()) {
+            let (z, l) = self.forward(x, c);
+            *x = z;
+            *ld += l;
+        }
+        Ok(())
+    }
+
+    /// Maps a batch from latent to data in place, adding each event's `log|det dx/dz|` into the
+    /// matching entry of `log_det`; see [`forward_batch`](Bijection::forward_batch).
+    ///
+    /// # Errors
+    /// As [`forward_batch`](Bijection::forward_batch).
+    fn inverse_batch(
+        &self,
+        events: &mut [SVector<T, D>],
+        contexts: Contexts<'_, T, C>,
+        log_det: &mut [T],
+    ) -> Result<(), Error> {
+        check_batch(events.len(), &contexts, log_det.len())?;
+        for ((z, ld), c) in events.iter_mut().zip(log_det.iter_mut()).zip(contexts.iter()) {
+            let (x, l) = self.inverse(z, c);
+            *z = x;
+            *ld += l;
+        }
+        Ok(())
+    }
 
     /// Data-dependent initialization (ActNorm sets itself from the batch it sees), then maps the
     /// batch forward in place so the layers after this one see what they will see in use.

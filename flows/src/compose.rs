@@ -8,8 +8,9 @@
 use nalgebra::SVector;
 use rand::Rng;
 
+use crate::batch::{Contexts, check_batch};
 use crate::gradient::{BijectionGradient, Upstream};
-use crate::{Bijection, Parameters, Path, Random, Real};
+use crate::{Bijection, Error, Parameters, Path, Random, Real};
 
 impl<T: Real, const D: usize, const C: usize, L: Bijection<T, D, C>, const N: usize>
     Bijection<T, D, C> for [L; N]
@@ -36,6 +37,32 @@ impl<T: Real, const D: usize, const C: usize, L: Bijection<T, D, C>, const N: us
             log_det += ld;
         }
         (x, log_det)
+    }
+
+    fn forward_batch(
+        &self,
+        events: &mut [SVector<T, D>],
+        contexts: Contexts<'_, T, C>,
+        log_det: &mut [T],
+    ) -> Result<(), Error> {
+        check_batch(events.len(), &contexts, log_det.len())?;
+        for layer in self {
+            layer.forward_batch(events, contexts, log_det)?;
+        }
+        Ok(())
+    }
+
+    fn inverse_batch(
+        &self,
+        events: &mut [SVector<T, D>],
+        contexts: Contexts<'_, T, C>,
+        log_det: &mut [T],
+    ) -> Result<(), Error> {
+        check_batch(events.len(), &contexts, log_det.len())?;
+        for layer in self.iter().rev() {
+            layer.inverse_batch(events, contexts, log_det)?;
+        }
+        Ok(())
     }
 
     fn initialize_from_data(
@@ -208,6 +235,28 @@ macro_rules! impl_tuple {
                 (x, log_det)
             }
 
+            fn forward_batch(
+                &self,
+                events: &mut [SVector<T, D>],
+                contexts: Contexts<'_, T, C>,
+                log_det: &mut [T],
+            ) -> Result<(), Error> {
+                check_batch(events.len(), &contexts, log_det.len())?;
+                $(self.$index.forward_batch(events, contexts, log_det)?;)+
+                Ok(())
+            }
+
+            fn inverse_batch(
+                &self,
+                events: &mut [SVector<T, D>],
+                contexts: Contexts<'_, T, C>,
+                log_det: &mut [T],
+            ) -> Result<(), Error> {
+                check_batch(events.len(), &contexts, log_det.len())?;
+                $(self.$rev.inverse_batch(events, contexts, log_det)?;)+
+                Ok(())
+            }
+
             fn initialize_from_data(
                 &mut self,
                 batch: &mut [SVector<T, D>],
@@ -300,6 +349,22 @@ impl<T: Real, const D: usize, const C: usize, B: Bijection<T, D, C>> Bijection<T
     #[inline]
     fn inverse(&self, z: &SVector<T, D>, context: &SVector<T, C>) -> (SVector<T, D>, T) {
         self.0.forward(z, context)
+    }
+    fn forward_batch(
+        &self,
+        events: &mut [SVector<T, D>],
+        contexts: Contexts<'_, T, C>,
+        log_det: &mut [T],
+    ) -> Result<(), Error> {
+        self.0.inverse_batch(events, contexts, log_det)
+    }
+    fn inverse_batch(
+        &self,
+        events: &mut [SVector<T, D>],
+        contexts: Contexts<'_, T, C>,
+        log_det: &mut [T],
+    ) -> Result<(), Error> {
+        self.0.forward_batch(events, contexts, log_det)
     }
 }
 

@@ -5,9 +5,10 @@ use core::marker::PhantomData;
 use nalgebra::SVector;
 use rand::{Rng, SeedableRng, rngs::Xoshiro256PlusPlus};
 
+use crate::batch::Contexts;
 use crate::distribution::{Distribution, DistributionGradient, StandardGaussian};
 use crate::gradient::{BijectionGradient, Upstream};
-use crate::{Bijection, Parameters, Path, Random, Real};
+use crate::{Bijection, Error, Parameters, Path, Random, Real};
 
 /// A normalizing flow over `D`-dimensional data with a `C`-dimensional context (0 for none): the
 /// bijection `B` maps data `x` to latent `z`, which the base distribution models.
@@ -164,6 +165,22 @@ where
     #[inline]
     fn inverse(&self, z: &SVector<T, D>, context: &SVector<T, C>) -> (SVector<T, D>, T) {
         self.bijection.inverse(z, context)
+    }
+    fn forward_batch(
+        &self,
+        events: &mut [SVector<T, D>],
+        contexts: Contexts<'_, T, C>,
+        log_det: &mut [T],
+    ) -> Result<(), Error> {
+        self.bijection.forward_batch(events, contexts, log_det)
+    }
+    fn inverse_batch(
+        &self,
+        events: &mut [SVector<T, D>],
+        contexts: Contexts<'_, T, C>,
+        log_det: &mut [T],
+    ) -> Result<(), Error> {
+        self.bijection.inverse_batch(events, contexts, log_det)
     }
     fn initialize_from_data(
         &mut self,

@@ -27,6 +27,7 @@
 
 extern crate self as flows;
 
+pub mod batch;
 mod bijection;
 mod compose;
 pub mod conditioner;

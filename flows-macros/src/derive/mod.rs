@@ -126,6 +126,12 @@ fn generate(
             log_det += ld;
         }
     });
+    let forward_batch = members.iter().map(|m| {
+        quote!(::flows::Bijection::<#t, #d, #c>::forward_batch(&self.#m, events, contexts, log_det)?;)
+    });
+    let inverse_batch = members.iter().rev().map(|m| {
+        quote!(::flows::Bijection::<#t, #d, #c>::inverse_batch(&self.#m, events, contexts, log_det)?;)
+    });
     let names: Vec<String> = members
         .iter()
         .map(|m| match m {
@@ -166,6 +172,24 @@ fn generate(
                 let mut log_det = <#t as ::flows::Real>::lit(0.0);
                 #(#inverse)*
                 (x, log_det)
+            }
+            fn forward_batch(
+                &self,
+                events: &mut [#vector],
+                contexts: ::flows::batch::Contexts<'_, #t, #c>,
+                log_det: &mut [#t],
+            ) -> ::core::result::Result<(), ::flows::Error> {
+                #(#forward_batch)*
+                ::core::result::Result::Ok(())
+            }
+            fn inverse_batch(
+                &self,
+                events: &mut [#vector],
+                contexts: ::flows::batch::Contexts<'_, #t, #c>,
+                log_det: &mut [#t],
+            ) -> ::core::result::Result<(), ::flows::Error> {
+                #(#inverse_batch)*
+                ::core::result::Result::Ok(())
             }
             fn initialize_from_data(
                 &mut self,

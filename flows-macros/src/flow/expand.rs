@@ -129,6 +129,22 @@ pub fn flow(flow: &Flow, plan: Option<&Plan>, event: usize) -> TokenStream {
             fn inverse(&self, z: &#vector, context: &#context) -> (#vector, #scalar) {
                 ::flows::Bijection::inverse(&self.0, z, context)
             }
+            fn forward_batch(
+                &self,
+                events: &mut [#vector],
+                contexts: ::flows::batch::Contexts<'_, #scalar, #c>,
+                log_det: &mut [#scalar],
+            ) -> ::core::result::Result<(), ::flows::Error> {
+                ::flows::Bijection::forward_batch(&self.0, events, contexts, log_det)
+            }
+            fn inverse_batch(
+                &self,
+                events: &mut [#vector],
+                contexts: ::flows::batch::Contexts<'_, #scalar, #c>,
+                log_det: &mut [#scalar],
+            ) -> ::core::result::Result<(), ::flows::Error> {
+                ::flows::Bijection::inverse_batch(&self.0, events, contexts, log_det)
+            }
             fn initialize_from_data(
                 &mut self,
                 batch: &mut [#vector],

@@ -3,8 +3,9 @@
 use nalgebra::SVector;
 use rand::Rng;
 
+use crate::batch::{Contexts, check_batch};
 use crate::gradient::BijectionGradient;
-use crate::{Bijection, Random, Real, impl_parameters};
+use crate::{Bijection, Error, Random, Real, impl_parameters};
 
 /// `z = (x − shift) · exp(−log_scale)` per element (Kingma and Dhariwal 2018), initialized from the
 /// first batch it sees so that its output has zero mean and unit standard deviation (only while
@@ -47,6 +48,40 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
     fn inverse(&self, z: &SVector<T, D>, _context: &SVector<T, C>) -> (SVector<T, D>, T) {
         let x = z.zip_map(&self.log_scale, |v, s| v * s.exp()) + self.shift;
         (x, self.log_scale.sum())
+    }
+
+    /// The scales and the log-det once for the whole batch.
+    fn forward_batch(
+        &self,
+        events: &mut [SVector<T, D>],
+        contexts: Contexts<'_, T, C>,
+        log_det: &mut [T],
+    ) -> Result<(), Error> {
+        check_batch(events.len(), &contexts, log_det.len())?;
+        let scale = self.log_scale.map(|s| (-s).exp());
+        let ld = -self.log_scale.sum();
+        for (x, l) in events.iter_mut().zip(log_det.iter_mut()) {
+            *x = (*x - self.shift).component_mul(&scale);
+            *l += ld;
+        }
+        Ok(())
+    }
+
+    /// The scales and the log-det once for the whole batch.
+    fn inverse_batch(
+        &self,
+        events: &mut [SVector<T, D>],
+        contexts: Contexts<'_, T, C>,
+        log_det: &mut [T],
+    ) -> Result<(), Error> {
+        check_batch(events.len(), &contexts, log_det.len())?;
+        let scale = self.log_scale.map(|s| s.exp());
+        let ld = self.log_scale.sum();
+        for (z, l) in events.iter_mut().zip(log_det.iter_mut()) {
+            *z = z.component_mul(&scale) + self.shift;
+            *l += ld;
+        }
+        Ok(())
     }
 
     /// Sets the shift to the batch mean and the scale to the batch standard deviation (with

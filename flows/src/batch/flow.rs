@@ -1,0 +1,358 @@
+//! A flow's batch methods: densities, both directions and samples over batches of events.
+
+use nalgebra::SVector;
+use rand::{Rng, RngExt, SeedableRng, rngs::Xoshiro256PlusPlus};
+
+use super::{
+    CHUNK, Contexts, Events, EventsMut, EventsOut, PARALLEL_PIECE, check_length, for_each_chunk,
+    map_chunks,
+};
+use crate::distribution::Distribution;
+use crate::{Bijection, Error, Flow, Real};
+
+/// Which direction a batch runs.
+#[derive(Clone, Copy)]
+enum Direction {
+    Forward,
+    Inverse,
+}
+
+impl<T, const D: usize, const C: usize, B, Base> Flow<T, D, C, B, Base>
+where
+    T: Real,
+    B: Bijection<T, D, C> + Sync,
+    Base: Distribution<T, D> + Sync,
+{
+    /// `log p(x | context)` of every event of `events` (a slice of vectors, or a flat slice with
+    /// stride `D`) into `out`, in chunks (across threads with the `rayon` feature); allocates
+    /// nothing.
+    ///
+    /// # Errors
+    /// [`Error::Length`] when `out` (or per-event `contexts`) does not have one entry per event,
+    /// or a flat slice is not a whole number of events; nothing is written then.
+    pub fn log_prob_batch_given<X: Events<T, D> + Sync + ?Sized>(
+        &self,
+        events: &X,
+        contexts: Contexts<'_, T, C>,
+        out: &mut [T],
+    ) -> Result<(), Error> {
+        let n = events.count()?;
+        check_length("log-probabilities", n, out.len())?;
+        contexts.check(n)?;
+        map_chunks(out, &|first, piece: &mut [T]| {
+            for_each_chunk(first, piece, |start, out: &mut [T]| {
+                let mut buf = [SVector::<T, D>::zeros(); CHUNK];
+                let len = out.len();
+                let (buf, log_det) = (&mut buf[..len], out);
+                events.read(start, buf);
+                log_det.fill(T::zero());
+                let fine = self
+                    .bijection
+                    .forward_batch(buf, contexts.range(start, len), log_det);
+                for (lp, z) in log_det.iter_mut().zip(buf.iter()) {
+                    *lp = if fine.is_ok() {
+                        self.base.log_prob(z) + *lp
+                    } else {
+                        T::lit(f64::NAN)
+                    };
+                }
+            });
+        });
+        Ok(())
+    }
+
+    /// Maps every event of `events` from data to latent into `latent` (same layout rules as
+    /// `events`) and its `log|det dz/dx|` into `log_det`.
+    ///
+    /// # Errors
+    /// As [`log_prob_batch_given`](Self::log_prob_batch_given), for `latent` and `log_det`.
+    pub fn forward_batch_into_given<X, Z>(
+        &self,
+        events: &X,
+        contexts: Contexts<'_, T, C>,
+        latent: &mut Z,
+        log_det: &mut [T],
+    ) -> Result<(), Error>
+    where
+        X: Events<T, D> + Sync + ?Sized,
+        Z: EventsMut<T, D> + Send + ?Sized,
+    {
+        self.map_into(Direction::Forward, events, contexts, latent, log_det)
+    }
+
+    /// Maps every event of `latent` from latent to data into `events` and its
+    /// `log|det dx/dz|` into `log_det`.
+    ///
+    /// # Errors
+    /// As [`forward_batch_into_given`](Self::forward_batch_into_given).
+    pub fn inverse_batch_into_given<X, Z>(
+        &self,
+        latent: &X,
+        contexts: Contexts<'_, T, C>,
+        events: &mut Z,
+        log_det: &mut [T],
+    ) -> Result<(), Error>
+    where
+        X: Events<T, D> + Sync + ?Sized,
+        Z: EventsMut<T, D> + Send + ?Sized,
+    {
+        self.map_into(Direction::Inverse, latent, contexts, events, log_det)
+    }
+
+    /// The two directions of the batch maps.
+    fn map_into<X, Z>(
+        &self,
+        direction: Direction,
+        input: &X,
+        contexts: Contexts<'_, T, C>,
+        output: &mut Z,
+        log_det: &mut [T],
+    ) -> Result<(), Error>
+    where
+        X: Events<T, D> + Sync + ?Sized,
+        Z: EventsMut<T, D> + Send + ?Sized,
+    {
+        let n = input.count()?;
+        check_length("outputs", n, output.count()?)?;
+        check_length("log-dets", n, log_det.len())?;
+        contexts.check(n)?;
+        let outputs = (EventsOut::<T, D, Z>::new(output), log_det);
+        map_chunks(outputs, &|first, piece| {
+            for_each_chunk(first, piece, |start, (out, log_det)| {
+                let mut buf = [SVector::<T, D>::zeros(); CHUNK];
+                let len = log_det.len();
+                let buf = &mut buf[..len];
+                input.read(start, buf);
+                log_det.fill(T::zero());
+                let contexts = contexts.range(start, len);
+                let fine = match direction {
+                    Direction::Forward => self.bijection.forward_batch(buf, contexts, log_det),
+                    Direction::Inverse => self.bijection.inverse_batch(buf, contexts, log_det),
+                };
+                if fine.is_err() {
+                    buf.fill(SVector::repeat(T::lit(f64::NAN)));
+                    log_det.fill(T::lit(f64::NAN));
+                }
+                out.0.write(0, buf);
+            });
+        });
+        Ok(())
+    }
+
+    /// Draws `samples.len()` events (`x ~ p(· | context)`) into `samples`, with their
+    /// `log p(x | context)` into `log_prob` unless it is empty.
+    ///
+    /// Takes one `u64` from `rng` and seeds one generator per piece of
+    /// [`PARALLEL_PIECE`] samples from it, so the draws are the same with or without threads
+    /// (and differ from those of repeated [`sample_given`](Self::sample_given) calls).
+    ///
+    /// # Errors
+    /// [`Error::Length`] when `log_prob` is neither empty nor one entry per sample, or per-event
+    /// `contexts` are not one per sample, or a flat slice is not a whole number of events.
+    pub fn sample_batch_given<R, Z>(
+        &self,
+        rng: &mut R,
+        contexts: Contexts<'_, T, C>,
+        samples: &mut Z,
+        log_prob: &mut [T],
+    ) -> Result<(), Error>
+    where
+        R: Rng + ?Sized,
+        Z: EventsMut<T, D> + Send + ?Sized,
+    {
+        let n = samples.count()?;
+        let with_log_prob = !log_prob.is_empty();
+        if with_log_prob {
+            check_length("log-probabilities", n, log_prob.len())?;
+        }
+        contexts.check(n)?;
+        let seed: u64 = rng.random();
+        let piece_seed = |first: usize| {
+            seed.wrapping_add(((first / PARALLEL_PIECE) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        };
+        let sample_piece = |first: usize, out: &mut Z, log_prob: &mut [T]| {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(piece_seed(first));
+            let len = out.count().unwrap_or(0);
+            let mut start = 0;
+            while start < len {
+                let chunk = (len - start).min(CHUNK);
+                let mut buf = [SVector::<T, D>::zeros(); CHUNK];
+                let mut log_det = [T::zero(); CHUNK];
+                let (buf, log_det) = (&mut buf[..chunk], &mut log_det[..chunk]);
+                for z in buf.iter_mut() {
+                    *z = self.base.sample(&mut rng);
+                }
+                let mut log_base = [T::zero(); CHUNK];
+                for (lb, z) in log_base.iter_mut().zip(buf.iter()) {
+                    *lb = self.base.log_prob(z);
+                }
+                let contexts = contexts.range(first + start, chunk);
+                if self.bijection.inverse_batch(buf, contexts, log_det).is_err() {
+                    buf.fill(SVector::repeat(T::lit(f64::NAN)));
+                }
+                out.write(start, buf);
+                let lp = log_prob.get_mut(start..).unwrap_or_default();
+                for ((lp, lb), ld) in lp.iter_mut().zip(log_base).zip(log_det.iter()) {
+                    *lp = lb - *ld;
+                }
+                start += chunk;
+            }
+        };
+        let outputs = EventsOut::<T, D, Z>::new(samples);
+        if with_log_prob {
+            map_chunks((outputs, log_prob), &|first, (out, lp)| {
+                sample_piece(first, out.0, lp)
+            });
+        } else {
+            map_chunks(outputs, &|first, out| sample_piece(first, out.0, &mut []));
+        }
+        Ok(())
+    }
+}
+
+impl<T, const D: usize, B, Base> Flow<T, D, 0, B, Base>
+where
+    T: Real,
+    B: Bijection<T, D, 0> + Sync,
+    Base: Distribution<T, D> + Sync,
+{
+    /// `log p(x)` of every event of `events` into `out`; see
+    /// [`log_prob_batch_given`](Self::log_prob_batch_given).
+    ///
+    /// # Errors
+    /// As [`log_prob_batch_given`](Self::log_prob_batch_given).
+    pub fn log_prob_batch<X: Events<T, D> + Sync + ?Sized>(
+        &self,
+        events: &X,
+        out: &mut [T],
+    ) -> Result<(), Error> {
+        self.log_prob_batch_given(events, Contexts::Shared(&SVector::zeros()), out)
+    }
+
+    /// Maps `events` from data to latent; see
+    /// [`forward_batch_into_given`](Self::forward_batch_into_given).
+    ///
+    /// # Errors
+    /// As [`forward_batch_into_given`](Self::forward_batch_into_given).
+    pub fn forward_batch_into<X, Z>(
+        &self,
+        events: &X,
+        latent: &mut Z,
+        log_det: &mut [T],
+    ) -> Result<(), Error>
+    where
+        X: Events<T, D> + Sync + ?Sized,
+        Z: EventsMut<T, D> + Send + ?Sized,
+    {
+        self.forward_batch_into_given(events, Contexts::Shared(&SVector::zeros()), latent, log_det)
+    }
+
+    /// Maps `latent` from latent to data; see
+    /// [`inverse_batch_into_given`](Self::inverse_batch_into_given).
+    ///
+    /// # Errors
+    /// As [`inverse_batch_into_given`](Self::inverse_batch_into_given).
+    pub fn inverse_batch_into<X, Z>(
+        &self,
+        latent: &X,
+        events: &mut Z,
+        log_det: &mut [T],
+    ) -> Result<(), Error>
+    where
+        X: Events<T, D> + Sync + ?Sized,
+        Z: EventsMut<T, D> + Send + ?Sized,
+    {
+        self.inverse_batch_into_given(latent, Contexts::Shared(&SVector::zeros()), events, log_det)
+    }
+
+    /// Draws samples into `samples`, with their `log p(x)` into `log_prob` unless it is empty;
+    /// see [`sample_batch_given`](Self::sample_batch_given).
+    ///
+    /// # Errors
+    /// As [`sample_batch_given`](Self::sample_batch_given).
+    pub fn sample_batch<R, Z>(
+        &self,
+        rng: &mut R,
+        samples: &mut Z,
+        log_prob: &mut [T],
+    ) -> Result<(), Error>
+    where
+        R: Rng + ?Sized,
+        Z: EventsMut<T, D> + Send + ?Sized,
+    {
+        self.sample_batch_given(rng, Contexts::Shared(&SVector::zeros()), samples, log_prob)
+    }
+}
+
+/// Conveniences that return vectors.
+#[cfg(feature = "std")]
+impl<T, const D: usize, const C: usize, B, Base> Flow<T, D, C, B, Base>
+where
+    T: Real,
+    B: Bijection<T, D, C> + Sync,
+    Base: Distribution<T, D> + Sync,
+{
+    /// `log p(x | context)` of every event; see
+    /// [`log_prob_batch_given`](Self::log_prob_batch_given).
+    ///
+    /// # Errors
+    /// As [`log_prob_batch_given`](Self::log_prob_batch_given).
+    pub fn log_prob_vec_given<X: Events<T, D> + Sync + ?Sized>(
+        &self,
+        events: &X,
+        contexts: Contexts<'_, T, C>,
+    ) -> Result<std::vec::Vec<T>, Error> {
+        let mut out = std::vec![T::zero(); events.count()?];
+        self.log_prob_batch_given(events, contexts, &mut out)?;
+        Ok(out)
+    }
+
+    /// `n` draws with their log-probabilities; see
+    /// [`sample_batch_given`](Self::sample_batch_given).
+    ///
+    /// # Errors
+    /// As [`sample_batch_given`](Self::sample_batch_given).
+    #[allow(clippy::type_complexity)]
+    pub fn sample_vec_given<R: Rng + ?Sized>(
+        &self,
+        rng: &mut R,
+        contexts: Contexts<'_, T, C>,
+        n: usize,
+    ) -> Result<(std::vec::Vec<SVector<T, D>>, std::vec::Vec<T>), Error> {
+        let mut samples = std::vec![SVector::zeros(); n];
+        let mut log_prob = std::vec![T::zero(); n];
+        self.sample_batch_given(rng, contexts, samples.as_mut_slice(), &mut log_prob)?;
+        Ok((samples, log_prob))
+    }
+}
+
+/// Conveniences that return vectors, for unconditional flows.
+#[cfg(feature = "std")]
+impl<T, const D: usize, B, Base> Flow<T, D, 0, B, Base>
+where
+    T: Real,
+    B: Bijection<T, D, 0> + Sync,
+    Base: Distribution<T, D> + Sync,
+{
+    /// `log p(x)` of every event; see [`log_prob_batch`](Self::log_prob_batch).
+    ///
+    /// # Errors
+    /// As [`log_prob_batch`](Self::log_prob_batch).
+    pub fn log_prob_vec<X: Events<T, D> + Sync + ?Sized>(
+        &self,
+        events: &X,
+    ) -> Result<std::vec::Vec<T>, Error> {
+        self.log_prob_vec_given(events, Contexts::Shared(&SVector::zeros()))
+    }
+
+    /// `n` draws `x ~ p` with their `log p(x)`; see [`sample_batch`](Self::sample_batch).
+    pub fn sample_vec<R: Rng + ?Sized>(
+        &self,
+        rng: &mut R,
+        n: usize,
+    ) -> (std::vec::Vec<SVector<T, D>>, std::vec::Vec<T>) {
+        // A shared context and matching lengths leave nothing to reject.
+        self.sample_vec_given(rng, Contexts::Shared(&SVector::zeros()), n)
+            .unwrap_or_default()
+    }
+}

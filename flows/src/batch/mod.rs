@@ -1,0 +1,34 @@
+//! Batches of events: contexts per batch or per event, events as slices of vectors or as flat
+//! scalar slices, and the chunked driver behind [`Flow`](crate::Flow)'s batch methods.
+//!
+//! Every batch method writes into outputs the caller provides and allocates nothing; a length that
+//! does not match is an [`Error::Length`], never a panic. Work is done in chunks of [`CHUNK`]
+//! events (copied into a buffer on the stack), so the layers run over a cache-resident block and
+//! lane-batch kernels see full blocks of [`LANES`] events. With the `rayon` feature, batches of at
+//! least [`PARALLEL_MIN`] events are split across threads in pieces of [`PARALLEL_PIECE`] events;
+//! the results do not depend on the number of threads.
+
+mod contexts;
+mod driver;
+mod events;
+mod flow;
+
+pub use contexts::{Contexts, ContextsIter};
+pub use events::{Events, EventsMut};
+
+pub(crate) use driver::{EventsOut, check_batch, check_length, for_each_chunk, map_chunks};
+
+/// Events per lane block: the lane-batch kernels work on this many events at once (one vector
+/// register per feature for `f32` under AVX-512, two under AVX2).
+pub const LANES: usize = 16;
+
+/// Events per chunk of the batch driver (a multiple of [`LANES`]).
+pub const CHUNK: usize = 64;
+
+/// With the `rayon` feature, batches of at least this many events are split across threads.
+pub const PARALLEL_MIN: usize = 2048;
+
+/// With the `rayon` feature, the events one task handles (a multiple of [`CHUNK`]). Sampling seeds
+/// one generator per piece from the caller's generator, so samples are the same with or without
+/// threads.
+pub const PARALLEL_PIECE: usize = 1024;
