@@ -39,6 +39,7 @@ mod flow;
 pub mod gradient;
 #[cfg(any(feature = "safetensors", feature = "serde"))]
 pub mod io;
+pub mod kernel;
 pub mod layer;
 pub mod net;
 pub mod params;

@@ -8,7 +8,9 @@ use rand_distr::{Distribution, StandardNormal};
 ///
 /// Everything `nalgebra` needs ([`RealField`]) plus the few conversions and draws the layers use.
 /// Works without `std` (the maths come from `libm`).
-pub trait Real: RealField + Copy + Default + core::fmt::Debug + Send + Sync + 'static {
+pub trait Real:
+    RealField + Copy + Default + core::fmt::Debug + Send + Sync + 'static + crate::kernel::Kernels
+{
     /// Converts an `f64` constant (rounding for `f32`).
     fn lit(x: f64) -> Self;
     /// Widens to `f64`.

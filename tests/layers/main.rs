@@ -1,6 +1,7 @@
 //! Property tests of every layer family: one module per family.
 
 mod autoregressive;
+mod batch;
 mod coupling;
 mod deep_sigmoid;
 mod derived;

@@ -1,0 +1,89 @@
+//! Picks the instruction set for each kernel call: AVX-512F, else AVX2 with FMA, else the scalar
+//! twin. Under `std` the CPU is asked at run time (`is_x86_feature_detected!`, which caches its
+//! answer), so a default build runs at full speed; without `std` the build's target features
+//! decide. Other architectures always use the scalar twin.
+
+use super::dense::dense;
+use super::isa::{Isa, Row, Scalar};
+use super::math;
+
+/// Defines the `f32` entry point `$name` that runs the generic kernel `$kernel` under the best
+/// instruction set, and one function per set compiled with that set's target features.
+macro_rules! entry {
+    ($(#[$doc:meta])* $name:ident($($arg:ident: $t:ty),*) => $kernel:path) => {
+        $(#[$doc])*
+        #[inline]
+        pub(crate) fn $name($($arg: $t),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                use super::x86::{Avx2, Avx512};
+
+                #[target_feature(enable = "avx512f")]
+                fn avx512(isa: Avx512, $($arg: $t),*) {
+                    $kernel(isa, $($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                fn avx2(isa: Avx2, $($arg: $t),*) {
+                    $kernel(isa, $($arg),*)
+                }
+
+                if let Some(isa) = Avx512::new() {
+                    // SAFETY: the token exists only when the CPU has AVX-512F.
+                    return unsafe { avx512(isa, $($arg),*) };
+                }
+                if let Some(isa) = Avx2::new() {
+                    // SAFETY: the token exists only when the CPU has AVX2 and FMA.
+                    return unsafe { avx2(isa, $($arg),*) };
+                }
+            }
+            $kernel(Scalar, $($arg),*)
+        }
+    };
+}
+
+/// Applies the lane-block function `f` to every row in place.
+#[inline(always)]
+fn map_rows<I: Isa>(isa: I, rows: &mut [Row], f: impl Fn(I, I::V) -> I::V) {
+    for row in rows {
+        let v = f(isa, isa.load(row));
+        isa.store(v, row);
+    }
+}
+
+/// Defines, for each listed function of [`math`], the generic in-place kernel over rows and its
+/// `f32` entry point.
+macro_rules! unary {
+    ($($(#[$doc:meta])* $name:ident => $f:ident;)*) => {$(
+        pub(crate) mod $name {
+            use super::*;
+            /// The kernel over rows, generic over the instruction set.
+            #[inline(always)]
+            pub(crate) fn kernel<I: Isa>(isa: I, rows: &mut [Row]) {
+                map_rows(isa, rows, math::$f::<I>);
+            }
+        }
+        entry!($(#[$doc])* $f(rows: &mut [Row]) => $name::kernel);
+    )*};
+}
+
+unary! {
+    /// `e^x` of every lane, in place.
+    exp_kernel => exp;
+    /// `e^x − 1` of every lane, in place.
+    expm1_kernel => expm1;
+    /// `ln x` of every lane, in place.
+    ln_kernel => ln;
+    /// `ln(1 + x)` of every lane, in place.
+    ln_1p_kernel => ln_1p;
+    /// `tanh x` of every lane, in place.
+    tanh_kernel => tanh;
+    /// The logistic sigmoid of every lane, in place.
+    sigmoid_kernel => sigmoid;
+    /// `ln(1 + e^x)` of every lane, in place.
+    softplus_kernel => softplus;
+}
+
+entry! {
+    /// `out[r] += Σ_i weight[i · ld + r] · x[i]` over lane blocks (see [`dense`]).
+    dense_rows(weight: &[f32], ld: usize, x: &[Row], out: &mut [Row]) => dense
+}

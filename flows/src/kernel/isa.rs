@@ -1,0 +1,157 @@
+//! The instruction sets the kernels are written over: operations on a block of [`LANES`] `f32`
+//! lanes, and the portable scalar twin every vector set is tested against.
+//!
+//! A kernel is written once, generic over [`Isa`]; each vector set is a token type that exists
+//! only when the CPU supports it, so its operations are safe to call, and a kernel runs at full
+//! speed when it is instantiated inside a function compiled for that set (see
+//! [`dispatch`](super::dispatch)).
+
+use super::LANES;
+
+/// One lane block of `f32` values, in memory.
+pub(crate) type Row = [f32; LANES];
+
+/// Operations on [`LANES`] `f32` lanes at once. Comparisons are ordered (false when a lane is
+/// NaN); `min` and `max` return the second operand when either is NaN (x86's rule).
+pub(crate) trait Isa: Copy {
+    /// A lane block in registers.
+    type V: Copy;
+    /// A lane mask.
+    type M: Copy;
+    /// Loads a row.
+    fn load(self, x: &Row) -> Self::V;
+    /// Stores a row.
+    fn store(self, v: Self::V, out: &mut Row);
+    /// Every lane `x`.
+    fn splat(self, x: f32) -> Self::V;
+    /// `a + b`.
+    fn add(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `a − b`.
+    fn sub(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `a · b`.
+    fn mul(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `a / b`.
+    fn div(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `a · b + c` (fused where the set has it).
+    fn fma(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// The lane-wise minimum (`b` when either is NaN).
+    fn min(self, a: Self::V, b: Self::V) -> Self::V;
+    /// The lane-wise maximum (`b` when either is NaN).
+    fn max(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `|a|` (clears the sign bit).
+    fn abs(self, a: Self::V) -> Self::V;
+    /// Rounds to the nearest integer, ties to even (for `|a| < 2^22`).
+    fn round(self, a: Self::V) -> Self::V;
+    /// `2^n` for integer-valued `n` in `[-126, 127]`.
+    fn pow2(self, n: Self::V) -> Self::V;
+    /// For a positive normal `a`: `(e, m)` with `a = m · 2^e`, `m` in `[1, 2)`.
+    fn split_exponent(self, a: Self::V) -> (Self::V, Self::V);
+    /// `a < b`.
+    fn lt(self, a: Self::V, b: Self::V) -> Self::M;
+    /// `a == b`.
+    fn eq(self, a: Self::V, b: Self::V) -> Self::M;
+    /// Lanes where `a` is NaN.
+    fn is_nan(self, a: Self::V) -> Self::M;
+    /// `either | or`.
+    fn or(self, either: Self::M, or: Self::M) -> Self::M;
+    /// `then` where `mask` is set, else `otherwise`.
+    fn select(self, mask: Self::M, then: Self::V, otherwise: Self::V) -> Self::V;
+}
+
+/// The portable scalar twin: every operation one lane at a time, in plain Rust (`a · b + c`
+/// unfused). Runs everywhere; the tests compare every vector set against it.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Scalar;
+
+/// Applies `f` to every lane of the arguments.
+macro_rules! lanes {
+    (|$($a:ident),+| $body:expr) => {
+        core::array::from_fn(|l| { $(let $a = $a[l];)+ $body })
+    };
+}
+
+impl Isa for Scalar {
+    type V = Row;
+    type M = [bool; LANES];
+    #[inline(always)]
+    fn load(self, x: &Row) -> Row {
+        *x
+    }
+    #[inline(always)]
+    fn store(self, v: Row, out: &mut Row) {
+        *out = v;
+    }
+    #[inline(always)]
+    fn splat(self, x: f32) -> Row {
+        [x; LANES]
+    }
+    #[inline(always)]
+    fn add(self, a: Row, b: Row) -> Row {
+        lanes!(|a, b| a + b)
+    }
+    #[inline(always)]
+    fn sub(self, a: Row, b: Row) -> Row {
+        lanes!(|a, b| a - b)
+    }
+    #[inline(always)]
+    fn mul(self, a: Row, b: Row) -> Row {
+        lanes!(|a, b| a * b)
+    }
+    #[inline(always)]
+    fn div(self, a: Row, b: Row) -> Row {
+        lanes!(|a, b| a / b)
+    }
+    #[inline(always)]
+    fn fma(self, a: Row, b: Row, c: Row) -> Row {
+        lanes!(|a, b, c| a * b + c)
+    }
+    #[inline(always)]
+    fn min(self, a: Row, b: Row) -> Row {
+        lanes!(|a, b| if a < b { a } else { b })
+    }
+    #[inline(always)]
+    fn max(self, a: Row, b: Row) -> Row {
+        lanes!(|a, b| if a > b { a } else { b })
+    }
+    #[inline(always)]
+    fn abs(self, a: Row) -> Row {
+        lanes!(|a| f32::from_bits(a.to_bits() & 0x7FFF_FFFF))
+    }
+    #[inline(always)]
+    fn round(self, a: Row) -> Row {
+        // Adding and subtracting 1.5 · 2^23 rounds to an integer, ties to even.
+        const MAGIC: f32 = 12_582_912.0;
+        lanes!(|a| (a + MAGIC) - MAGIC)
+    }
+    #[inline(always)]
+    fn pow2(self, n: Row) -> Row {
+        lanes!(|n| f32::from_bits(((n as i32 + 127) as u32) << 23))
+    }
+    #[inline(always)]
+    fn split_exponent(self, a: Row) -> (Row, Row) {
+        (
+            lanes!(|a| ((a.to_bits() >> 23) as i32 - 127) as f32),
+            lanes!(|a| f32::from_bits((a.to_bits() & 0x007F_FFFF) | 0x3F80_0000)),
+        )
+    }
+    #[inline(always)]
+    fn lt(self, a: Row, b: Row) -> [bool; LANES] {
+        lanes!(|a, b| a < b)
+    }
+    #[inline(always)]
+    fn eq(self, a: Row, b: Row) -> [bool; LANES] {
+        lanes!(|a, b| a == b)
+    }
+    #[inline(always)]
+    fn is_nan(self, a: Row) -> [bool; LANES] {
+        lanes!(|a| a.is_nan())
+    }
+    #[inline(always)]
+    fn or(self, either: [bool; LANES], or: [bool; LANES]) -> [bool; LANES] {
+        lanes!(|either, or| either | or)
+    }
+    #[inline(always)]
+    fn select(self, mask: [bool; LANES], then: Row, otherwise: Row) -> Row {
+        lanes!(|mask, then, otherwise| if mask { then } else { otherwise })
+    }
+}

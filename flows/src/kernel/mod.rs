@@ -1,0 +1,141 @@
+//! The hot loops: dense layers and transcendental functions over lane blocks of
+//! [`LANES`] events (structure of arrays: one row of `LANES` values per feature).
+//!
+//! For `f32` every kernel is written once over an instruction set (`isa.rs`) and runs with
+//! AVX-512F or AVX2 + FMA on x86-64 (detected at run time under `std`, from the target
+//! features otherwise) and as a portable scalar twin everywhere else; the tests compare every
+//! vector set with the twin and the twin with libm. For `f64` the kernels are plain loops.
+//! The `unsafe` code of the crate lives here, in the vector sets (`x86.rs`) and their entry
+//! points (`dispatch.rs`).
+//!
+//! Accuracy of the `f32` functions against libm: see the [`Kernels`] methods.
+
+mod dense;
+mod dispatch;
+mod isa;
+mod math;
+#[cfg(test)]
+mod tests;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+pub use crate::batch::LANES;
+
+/// One row of a lane block: one value per event.
+pub type Lanes<T> = [T; LANES];
+
+/// The lane-block kernels of a scalar type (`f32`: vectorized; `f64`: plain loops).
+///
+/// Accuracy of the `f32` versions against libm, over their whole domains (tested): within 4 units
+/// in the last place (those of the smallest normal number for smaller results) for `exp`, `expm1`, `ln`, `ln_1p`, `tanh`, `sigmoid` and `softplus` where
+/// the result is a normal number. NaN gives NaN; `exp(−inf) = 0`, `exp(inf) = inf`; `ln(0) =
+/// −inf`, `ln(x < 0)` is NaN; `ln_1p(−1) = −inf`; `tanh(±inf) = ±1`; `sigmoid(±inf)` is 1 or 0;
+/// `softplus(inf) = inf`. Subnormal results (below 1.2e-38) are accurate to a few units of the
+/// smallest subnormal rather than relatively.
+pub trait Kernels: Copy + Sized {
+    /// `out[r] += Σ_i weight[i · ld + r] · x[i]` for every lane and `r < out.len()`: `weight` is
+    /// a column-major matrix (`nalgebra`'s layout) with leading dimension `ld ≥ out.len()` and
+    /// `x.len()` columns. Does nothing unless `weight.len() == ld · x.len()`.
+    fn dense_lanes(weight: &[Self], ld: usize, x: &[Lanes<Self>], out: &mut [Lanes<Self>]);
+    /// `e^x` in place.
+    fn exp_lanes(rows: &mut [Lanes<Self>]);
+    /// `e^x − 1` in place.
+    fn expm1_lanes(rows: &mut [Lanes<Self>]);
+    /// `ln x` in place.
+    fn ln_lanes(rows: &mut [Lanes<Self>]);
+    /// `ln(1 + x)` in place.
+    fn ln_1p_lanes(rows: &mut [Lanes<Self>]);
+    /// `tanh x` in place.
+    fn tanh_lanes(rows: &mut [Lanes<Self>]);
+    /// `1 / (1 + e^−x)` in place.
+    fn sigmoid_lanes(rows: &mut [Lanes<Self>]);
+    /// `ln(1 + e^x)` in place.
+    fn softplus_lanes(rows: &mut [Lanes<Self>]);
+}
+
+impl Kernels for f32 {
+    #[inline]
+    fn dense_lanes(weight: &[f32], ld: usize, x: &[Lanes<f32>], out: &mut [Lanes<f32>]) {
+        dispatch::dense_rows(weight, ld, x, out);
+    }
+    #[inline]
+    fn exp_lanes(rows: &mut [Lanes<f32>]) {
+        dispatch::exp(rows);
+    }
+    #[inline]
+    fn expm1_lanes(rows: &mut [Lanes<f32>]) {
+        dispatch::expm1(rows);
+    }
+    #[inline]
+    fn ln_lanes(rows: &mut [Lanes<f32>]) {
+        dispatch::ln(rows);
+    }
+    #[inline]
+    fn ln_1p_lanes(rows: &mut [Lanes<f32>]) {
+        dispatch::ln_1p(rows);
+    }
+    #[inline]
+    fn tanh_lanes(rows: &mut [Lanes<f32>]) {
+        dispatch::tanh(rows);
+    }
+    #[inline]
+    fn sigmoid_lanes(rows: &mut [Lanes<f32>]) {
+        dispatch::sigmoid(rows);
+    }
+    #[inline]
+    fn softplus_lanes(rows: &mut [Lanes<f32>]) {
+        dispatch::softplus(rows);
+    }
+}
+
+/// Applies `f` to every lane of `rows`.
+#[inline]
+fn each(rows: &mut [Lanes<f64>], f: impl Fn(f64) -> f64) {
+    for v in rows.iter_mut().flatten() {
+        *v = f(*v);
+    }
+}
+
+impl Kernels for f64 {
+    #[inline]
+    fn dense_lanes(weight: &[f64], ld: usize, x: &[Lanes<f64>], out: &mut [Lanes<f64>]) {
+        if out.len() > ld || weight.len() != ld * x.len() || ld == 0 {
+            return;
+        }
+        for (column, row) in weight.chunks_exact(ld).zip(x) {
+            for (o, w) in out.iter_mut().zip(column) {
+                for (o, x) in o.iter_mut().zip(row) {
+                    *o += w * x;
+                }
+            }
+        }
+    }
+    #[inline]
+    fn exp_lanes(rows: &mut [Lanes<f64>]) {
+        each(rows, libm::exp);
+    }
+    #[inline]
+    fn expm1_lanes(rows: &mut [Lanes<f64>]) {
+        each(rows, libm::expm1);
+    }
+    #[inline]
+    fn ln_lanes(rows: &mut [Lanes<f64>]) {
+        each(rows, libm::log);
+    }
+    #[inline]
+    fn ln_1p_lanes(rows: &mut [Lanes<f64>]) {
+        each(rows, libm::log1p);
+    }
+    #[inline]
+    fn tanh_lanes(rows: &mut [Lanes<f64>]) {
+        each(rows, libm::tanh);
+    }
+    #[inline]
+    fn sigmoid_lanes(rows: &mut [Lanes<f64>]) {
+        each(rows, |x| 1.0 / (1.0 + libm::exp(-x)));
+    }
+    #[inline]
+    fn softplus_lanes(rows: &mut [Lanes<f64>]) {
+        each(rows, |x| x.max(0.0) + libm::log1p(libm::exp(-x.abs())));
+    }
+}

@@ -1,0 +1,246 @@
+//! Every vector set against the scalar twin, and the twin against libm (in `f64`, rounded), over
+//! wide ranges and the edge values.
+
+use super::dense::dense;
+use super::dispatch::{
+    exp_kernel, expm1_kernel, ln_1p_kernel, ln_kernel, sigmoid_kernel, softplus_kernel,
+    tanh_kernel,
+};
+use super::isa::{Isa, Row, Scalar};
+use super::LANES;
+
+/// Inputs: edge values, a logarithmic sweep of both signs from the smallest subnormal to the
+/// largest finite `f32`, and a fine grid over `[-110, 110]`.
+fn inputs() -> std::vec::Vec<f32> {
+    let mut v = std::vec![
+        0.0,
+        -0.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        f32::MIN_POSITIVE,
+        -f32::MIN_POSITIVE,
+        f32::MAX,
+        f32::MIN,
+        f32::EPSILON,
+        1e-45,
+        -1e-45,
+        0.5,
+        -0.5,
+        0.625,
+        -0.625,
+        88.72283,
+        88.7229,
+        -87.33654,
+        -103.9,
+        -104.0,
+        -1.0,
+        -0.999_999_94,
+        1.0,
+    ];
+    let mut m = 1e-45f64;
+    while m < 3.4e38 {
+        v.push(m as f32);
+        v.push(-m as f32);
+        m *= 1.07;
+    }
+    for k in -110_000..=110_000 {
+        v.push(k as f32 * 1e-3);
+    }
+    while v.len() % LANES != 0 {
+        v.push(1.0);
+    }
+    v
+}
+
+/// Rows of `values`.
+fn rows(values: &[f32]) -> std::vec::Vec<Row> {
+    values
+        .chunks_exact(LANES)
+        .map(|c| c.try_into().unwrap())
+        .collect()
+}
+
+/// The error of `got` in units of the last place of `want` (at least those of the smallest
+/// normal); 0 when both are the same special value.
+fn ulps(got: f32, want: f32) -> f64 {
+    if got.is_nan() || want.is_nan() {
+        return if got.is_nan() && want.is_nan() { 0.0 } else { f64::INFINITY };
+    }
+    if got.is_infinite() || want.is_infinite() {
+        return if got == want { 0.0 } else { f64::INFINITY };
+    }
+    let spacing = (want.abs().max(f32::MIN_POSITIVE) as f64) * f32::EPSILON as f64;
+    (got as f64 - want as f64).abs() / spacing
+}
+
+type Kernel<I> = fn(I, &mut [Row]);
+
+/// The functions under test: name, the kernel over any set (by set), the libm reference.
+fn functions() -> [(&'static str, Kernel<Scalar>, fn(f64) -> f64); 7] {
+    [
+        ("exp", exp_kernel::kernel::<Scalar>, libm::exp),
+        ("expm1", expm1_kernel::kernel::<Scalar>, libm::expm1),
+        ("ln", ln_kernel::kernel::<Scalar>, libm::log),
+        ("ln_1p", ln_1p_kernel::kernel::<Scalar>, libm::log1p),
+        ("tanh", tanh_kernel::kernel::<Scalar>, libm::tanh),
+        ("sigmoid", sigmoid_kernel::kernel::<Scalar>, |x| 1.0 / (1.0 + libm::exp(-x))),
+        ("softplus", softplus_kernel::kernel::<Scalar>, |x| {
+            x.max(0.0) + libm::log1p(libm::exp(-x.abs()))
+        }),
+    ]
+}
+
+#[test]
+fn the_scalar_twin_is_within_four_ulps_of_libm() {
+    let xs = inputs();
+    for (name, kernel, reference) in functions() {
+        let mut got = rows(&xs);
+        kernel(Scalar, &mut got);
+        let mut worst = (0.0, 0.0f32);
+        for (&x, &g) in xs.iter().zip(got.iter().flatten()) {
+            let e = ulps(g, reference(x as f64) as f32);
+            if e > worst.0 {
+                worst = (e, x);
+            }
+        }
+        assert!(
+            worst.0 <= 4.0,
+            "{name}: {} ulps at x = {:e} (got {:e}, libm {:e})",
+            worst.0,
+            worst.1,
+            {
+                let mut r = [[worst.1; LANES]];
+                kernel(Scalar, &mut r);
+                r[0][0]
+            },
+            reference(worst.1 as f64) as f32
+        );
+    }
+}
+
+/// Checks every function of the set `isa` against the scalar twin, to within one ulp (the twin
+/// does not fuse its multiply-adds).
+fn matches_the_twin<I: Isa>(isa: I, kernels: [Kernel<I>; 7]) {
+    let xs = inputs();
+    for ((name, twin, _), kernel) in functions().into_iter().zip(kernels) {
+        let mut want = rows(&xs);
+        twin(Scalar, &mut want);
+        let mut got = rows(&xs);
+        kernel(isa, &mut got);
+        for ((&x, &g), &w) in xs.iter().zip(got.iter().flatten()).zip(want.iter().flatten()) {
+            assert!(ulps(g, w) <= 2.0, "{name}({x:e}): vector {g:e}, twin {w:e}");
+        }
+    }
+}
+
+/// A column-major `rows x cols` matrix with leading dimension `ld`, and inputs.
+fn dense_case(ld: usize, cols: usize, seed: u32) -> (std::vec::Vec<f32>, std::vec::Vec<Row>) {
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        (state as f32 / u32::MAX as f32) * 2.0 - 1.0
+    };
+    let weight = (0..ld * cols).map(|_| next()).collect();
+    let x = (0..cols).map(|_| core::array::from_fn(|_| next())).collect();
+    (weight, x)
+}
+
+/// Every row count from 0 to 19 (each register block and its tails), leading dimensions above
+/// the row count, 0 to 9 inputs: the set `isa` against the twin, the twin against `f64` sums.
+fn dense_matches<I: Isa>(isa: I, kernel: fn(I, &[f32], usize, &[Row], &mut [Row])) {
+    for rows in 0..20 {
+        for cols in 0..10 {
+            let ld = rows + cols % 3;
+            if ld == 0 {
+                continue;
+            }
+            let (weight, x) = dense_case(ld, cols, (rows * 31 + cols) as u32);
+            let start: std::vec::Vec<Row> = (0..rows).map(|r| [r as f32 * 0.25; LANES]).collect();
+            let mut twin = start.clone();
+            dense(Scalar, &weight, ld, &x, &mut twin);
+            let mut got = start.clone();
+            kernel(isa, &weight, ld, &x, &mut got);
+            for r in 0..rows {
+                for l in 0..LANES {
+                    let exact: f64 = start[r][l] as f64
+                        + (0..cols)
+                            .map(|i| weight[i * ld + r] as f64 * x[i][l] as f64)
+                            .sum::<f64>();
+                    assert!((twin[r][l] as f64 - exact).abs() < 1e-5, "twin {rows}x{cols}");
+                    assert!((got[r][l] - twin[r][l]).abs() < 1e-5, "vector {rows}x{cols}");
+                }
+            }
+        }
+    }
+    // Sizes that do not fit leave the output alone.
+    let (weight, x) = dense_case(4, 3, 9);
+    let mut out = [[1.0; LANES]; 5];
+    kernel(isa, &weight, 4, &x, &mut out);
+    assert_eq!(out, [[1.0; LANES]; 5], "more rows than the leading dimension");
+    let mut out = [[1.0; LANES]; 2];
+    kernel(isa, &weight[1..], 4, &x, &mut out);
+    assert_eq!(out, [[1.0; LANES]; 2], "a weight of the wrong length");
+}
+
+#[test]
+fn the_dense_twin_sums_exactly_enough() {
+    dense_matches(Scalar, dense::<Scalar>);
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::super::dispatch::*;
+    use super::super::x86::{Avx2, Avx512};
+    use super::*;
+
+    /// The kernels of the set `I`.
+    fn kernels<I: Isa>() -> [Kernel<I>; 7] {
+        [
+            exp_kernel::kernel::<I>,
+            expm1_kernel::kernel::<I>,
+            ln_kernel::kernel::<I>,
+            ln_1p_kernel::kernel::<I>,
+            tanh_kernel::kernel::<I>,
+            sigmoid_kernel::kernel::<I>,
+            softplus_kernel::kernel::<I>,
+        ]
+    }
+
+    #[test]
+    fn avx512_matches_the_twin() {
+        let Some(isa) = Avx512::new() else {
+            std::eprintln!("no AVX-512F on this CPU: nothing to compare");
+            return;
+        };
+        matches_the_twin(isa, kernels());
+        dense_matches(isa, dense::<Avx512>);
+    }
+
+    #[test]
+    fn avx2_matches_the_twin() {
+        let Some(isa) = Avx2::new() else {
+            std::eprintln!("no AVX2 and FMA on this CPU: nothing to compare");
+            return;
+        };
+        matches_the_twin(isa, kernels());
+        dense_matches(isa, dense::<Avx2>);
+    }
+
+    #[test]
+    fn the_entry_points_match_the_twin() {
+        let xs = inputs();
+        let entries: [fn(&mut [Row]); 7] = [exp, expm1, ln, ln_1p, tanh, sigmoid, softplus];
+        for ((name, twin, _), entry) in functions().into_iter().zip(entries) {
+            let mut want = rows(&xs);
+            twin(Scalar, &mut want);
+            let mut got = rows(&xs);
+            entry(&mut got);
+            for ((&x, &g), &w) in xs.iter().zip(got.iter().flatten()).zip(want.iter().flatten()) {
+                assert!(ulps(g, w) <= 2.0, "{name}({x:e}): entry {g:e}, twin {w:e}");
+            }
+        }
+    }
+}

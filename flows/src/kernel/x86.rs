@@ -1,0 +1,159 @@
+//! The x86-64 vector sets: AVX-512F (one register per lane block) and AVX2 with FMA (two).
+//!
+//! Each set is a token that can only be made when the CPU supports it ([`Avx512::new`],
+//! [`Avx2::new`]): that is the invariant every `unsafe` block here relies on.
+
+use core::arch::x86_64::*;
+
+use super::LANES;
+use super::isa::{Isa, Row};
+
+/// AVX-512F, proven present by construction.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx512(());
+
+/// AVX2 and FMA, proven present by construction.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx2(());
+
+impl Avx512 {
+    /// The token, when the CPU has AVX-512F (at run time under `std`, else when the build
+    /// targets it).
+    #[inline]
+    pub(crate) fn new() -> Option<Self> {
+        #[cfg(feature = "std")]
+        let present = std::arch::is_x86_feature_detected!("avx512f");
+        #[cfg(not(feature = "std"))]
+        let present = cfg!(target_feature = "avx512f");
+        present.then_some(Self(()))
+    }
+}
+
+impl Avx2 {
+    /// The token, when the CPU has AVX2 and FMA (at run time under `std`, else when the build
+    /// targets them).
+    #[inline]
+    pub(crate) fn new() -> Option<Self> {
+        #[cfg(feature = "std")]
+        let present =
+            std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
+        #[cfg(not(feature = "std"))]
+        let present = cfg!(all(target_feature = "avx2", target_feature = "fma"));
+        present.then_some(Self(()))
+    }
+}
+
+const ROUND_NEAREST: i32 = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+
+/// Implements an operation of the token `$isa` by the intrinsic expression `$body`.
+macro_rules! op {
+    ($name:ident($($a:ident: $t:ty),*) -> $r:ty = $body:expr) => {
+        #[inline(always)]
+        fn $name(self, $($a: $t),*) -> $r {
+            // SAFETY: the token exists only when the CPU has this instruction set (see `new`),
+            // and every pointer comes from a reference to a whole row.
+            unsafe { $body }
+        }
+    };
+}
+
+impl Isa for Avx512 {
+    type V = __m512;
+    type M = __mmask16;
+    op!(load(x: &Row) -> __m512 = _mm512_loadu_ps(x.as_ptr()));
+    op!(store(v: __m512, out: &mut Row) -> () = _mm512_storeu_ps(out.as_mut_ptr(), v));
+    op!(splat(x: f32) -> __m512 = _mm512_set1_ps(x));
+    op!(add(a: __m512, b: __m512) -> __m512 = _mm512_add_ps(a, b));
+    op!(sub(a: __m512, b: __m512) -> __m512 = _mm512_sub_ps(a, b));
+    op!(mul(a: __m512, b: __m512) -> __m512 = _mm512_mul_ps(a, b));
+    op!(div(a: __m512, b: __m512) -> __m512 = _mm512_div_ps(a, b));
+    op!(fma(a: __m512, b: __m512, c: __m512) -> __m512 = _mm512_fmadd_ps(a, b, c));
+    op!(min(a: __m512, b: __m512) -> __m512 = _mm512_min_ps(a, b));
+    op!(max(a: __m512, b: __m512) -> __m512 = _mm512_max_ps(a, b));
+    op!(abs(a: __m512) -> __m512 = _mm512_castsi512_ps(_mm512_and_si512(
+        _mm512_castps_si512(a),
+        _mm512_set1_epi32(0x7FFF_FFFF)
+    )));
+    op!(round(a: __m512) -> __m512 = _mm512_roundscale_ps::<ROUND_NEAREST>(a));
+    op!(pow2(n: __m512) -> __m512 = _mm512_castsi512_ps(_mm512_slli_epi32::<23>(
+        _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127))
+    )));
+    op!(split_exponent(a: __m512) -> (__m512, __m512) = {
+        let bits = _mm512_castps_si512(a);
+        let e = _mm512_sub_epi32(_mm512_srli_epi32::<23>(bits), _mm512_set1_epi32(127));
+        let m = _mm512_or_si512(
+            _mm512_and_si512(bits, _mm512_set1_epi32(0x007F_FFFF)),
+            _mm512_set1_epi32(0x3F80_0000),
+        );
+        (_mm512_cvtepi32_ps(e), _mm512_castsi512_ps(m))
+    });
+    op!(lt(a: __m512, b: __m512) -> __mmask16 = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(a, b));
+    op!(eq(a: __m512, b: __m512) -> __mmask16 = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(a, b));
+    op!(is_nan(a: __m512) -> __mmask16 = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(a, a));
+    #[inline(always)]
+    fn or(self, either: __mmask16, or: __mmask16) -> __mmask16 {
+        either | or
+    }
+    op!(select(mask: __mmask16, then: __m512, otherwise: __m512) -> __m512 =
+        _mm512_mask_blend_ps(mask, otherwise, then));
+}
+
+/// Applies the AVX2 expression `$f` to both halves of the lane blocks.
+macro_rules! halves {
+    (|$($a:ident),+| $body:expr) => {
+        [
+            { $(let $a = $a[0];)+ $body },
+            { $(let $a = $a[1];)+ $body },
+        ]
+    };
+}
+
+const HALF: usize = LANES / 2;
+
+impl Isa for Avx2 {
+    type V = [__m256; 2];
+    type M = [__m256; 2];
+    op!(load(x: &Row) -> [__m256; 2] =
+        [_mm256_loadu_ps(x.as_ptr()), _mm256_loadu_ps(x.as_ptr().add(HALF))]);
+    op!(store(v: [__m256; 2], out: &mut Row) -> () = {
+        _mm256_storeu_ps(out.as_mut_ptr(), v[0]);
+        _mm256_storeu_ps(out.as_mut_ptr().add(HALF), v[1]);
+    });
+    op!(splat(x: f32) -> [__m256; 2] = [_mm256_set1_ps(x); 2]);
+    op!(add(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] = halves!(|a, b| _mm256_add_ps(a, b)));
+    op!(sub(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] = halves!(|a, b| _mm256_sub_ps(a, b)));
+    op!(mul(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] = halves!(|a, b| _mm256_mul_ps(a, b)));
+    op!(div(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] = halves!(|a, b| _mm256_div_ps(a, b)));
+    op!(fma(a: [__m256; 2], b: [__m256; 2], c: [__m256; 2]) -> [__m256; 2] =
+        halves!(|a, b, c| _mm256_fmadd_ps(a, b, c)));
+    op!(min(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] = halves!(|a, b| _mm256_min_ps(a, b)));
+    op!(max(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] = halves!(|a, b| _mm256_max_ps(a, b)));
+    op!(abs(a: [__m256; 2]) -> [__m256; 2] = halves!(|a| _mm256_castsi256_ps(_mm256_and_si256(
+        _mm256_castps_si256(a),
+        _mm256_set1_epi32(0x7FFF_FFFF)
+    ))));
+    op!(round(a: [__m256; 2]) -> [__m256; 2] = halves!(|a| _mm256_round_ps::<ROUND_NEAREST>(a)));
+    op!(pow2(n: [__m256; 2]) -> [__m256; 2] = halves!(|n| _mm256_castsi256_ps(
+        _mm256_slli_epi32::<23>(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)))
+    )));
+    op!(split_exponent(a: [__m256; 2]) -> ([__m256; 2], [__m256; 2]) = {
+        let e = halves!(|a| _mm256_cvtepi32_ps(_mm256_sub_epi32(
+            _mm256_srli_epi32::<23>(_mm256_castps_si256(a)),
+            _mm256_set1_epi32(127)
+        )));
+        let m = halves!(|a| _mm256_castsi256_ps(_mm256_or_si256(
+            _mm256_and_si256(_mm256_castps_si256(a), _mm256_set1_epi32(0x007F_FFFF)),
+            _mm256_set1_epi32(0x3F80_0000)
+        )));
+        (e, m)
+    });
+    op!(lt(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] =
+        halves!(|a, b| _mm256_cmp_ps::<_CMP_LT_OQ>(a, b)));
+    op!(eq(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] =
+        halves!(|a, b| _mm256_cmp_ps::<_CMP_EQ_OQ>(a, b)));
+    op!(is_nan(a: [__m256; 2]) -> [__m256; 2] = halves!(|a| _mm256_cmp_ps::<_CMP_UNORD_Q>(a, a)));
+    op!(or(either: [__m256; 2], or: [__m256; 2]) -> [__m256; 2] =
+        halves!(|either, or| _mm256_or_ps(either, or)));
+    op!(select(mask: [__m256; 2], then: [__m256; 2], otherwise: [__m256; 2]) -> [__m256; 2] =
+        halves!(|mask, then, otherwise| _mm256_blendv_ps(otherwise, then, mask)));
+}
