@@ -2,7 +2,7 @@
 
 use nalgebra::SVector;
 
-use crate::batch::{Contexts, check_batch};
+use crate::batch::{Block, Contexts, LANES, check_batch, from_block, to_block};
 use crate::{Error, Real};
 
 /// An invertible map of `D`-dimensional events, optionally conditioned on a `C`-dimensional context.
@@ -25,9 +25,25 @@ pub trait Bijection<T: Real, const D: usize, const C: usize> {
     /// Maps latent to data: returns `(x, log|det dx/dz|)`.
     fn inverse(&self, z: &SVector<T, D>, context: &SVector<T, C>) -> (SVector<T, D>, T);
 
+    /// Maps a lane block of [`LANES`] events (structure of arrays: `x[k][l]` is element `k` of
+    /// event `l`) from data to latent in place, adding each event's `log|det dz/dx|` into
+    /// `log_det`. Layers with lane-block kernels override this; the default maps one event at a
+    /// time.
+    #[inline]
+    fn forward_lanes(&self, x: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+        each_lane(x, contexts, log_det, |x, c| self.forward(x, c));
+    }
+
+    /// Maps a lane block from latent to data in place, adding each event's `log|det dx/dz|`
+    /// into `log_det`; see [`forward_lanes`](Bijection::forward_lanes).
+    #[inline]
+    fn inverse_lanes(&self, z: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+        each_lane(z, contexts, log_det, |z, c| self.inverse(z, c));
+    }
+
     /// Maps a batch from data to latent in place, adding each event's `log|det dz/dx|` into the
-    /// matching entry of `log_det`. Layers with lane-batch kernels override this; the default
-    /// maps one event at a time.
+    /// matching entry of `log_det`: whole lane blocks through
+    /// [`forward_lanes`](Bijection::forward_lanes), the rest one event at a time.
     ///
     /// # Errors
     /// [`Error::Length`] unless `log_det` (and per-event `contexts`) have one entry per event;
@@ -39,11 +55,13 @@ pub trait Bijection<T: Real, const D: usize, const C: usize> {
         log_det: &mut [T],
     ) -> Result<(), Error> {
         check_batch(events.len(), &contexts, log_det.len())?;
-        for ((x, ld), c) in events.iter_mut().zip(log_det.iter_mut()).zip(contexts.iter()) {
-            let (z, l) = self.forward(x, c);
-            *x = z;
-            *ld += l;
-        }
+        by_blocks(
+            events,
+            contexts,
+            log_det,
+            |x, c, ld| self.forward_lanes(x, c, ld),
+            |x, c| self.forward(x, c),
+        );
         Ok(())
     }
 
@@ -59,11 +77,13 @@ pub trait Bijection<T: Real, const D: usize, const C: usize> {
         log_det: &mut [T],
     ) -> Result<(), Error> {
         check_batch(events.len(), &contexts, log_det.len())?;
-        for ((z, ld), c) in events.iter_mut().zip(log_det.iter_mut()).zip(contexts.iter()) {
-            let (x, l) = self.inverse(z, c);
-            *z = x;
-            *ld += l;
-        }
+        by_blocks(
+            events,
+            contexts,
+            log_det,
+            |z, c, ld| self.inverse_lanes(z, c, ld),
+            |z, c| self.inverse(z, c),
+        );
         Ok(())
     }
 
@@ -79,5 +99,55 @@ pub trait Bijection<T: Real, const D: usize, const C: usize> {
         for (i, x) in batch.iter_mut().enumerate() {
             *x = self.forward(x, &context(i)).0;
         }
+    }
+}
+
+/// Applies `map` to every event of a lane block, one at a time.
+#[inline]
+fn each_lane<T: Real, const D: usize, const C: usize>(
+    x: &mut Block<T, D>,
+    contexts: &Block<T, C>,
+    log_det: &mut [T; LANES],
+    map: impl Fn(&SVector<T, D>, &SVector<T, C>) -> (SVector<T, D>, T),
+) {
+    for (l, ld) in log_det.iter_mut().enumerate() {
+        let event = SVector::<T, D>::from_fn(|k, _| x[k][l]);
+        let context = SVector::<T, C>::from_fn(|k, _| contexts[k][l]);
+        let (y, d) = map(&event, &context);
+        for (row, v) in x.iter_mut().zip(y.iter()) {
+            row[l] = *v;
+        }
+        *ld += d;
+    }
+}
+
+/// Runs `lanes` over the whole lane blocks of `events` and `one` over the rest (lengths checked
+/// by the caller).
+#[inline]
+fn by_blocks<T: Real, const D: usize, const C: usize>(
+    events: &mut [SVector<T, D>],
+    contexts: Contexts<'_, T, C>,
+    log_det: &mut [T],
+    lanes: impl Fn(&mut Block<T, D>, &Block<T, C>, &mut [T; LANES]),
+    one: impl Fn(&SVector<T, D>, &SVector<T, C>) -> (SVector<T, D>, T),
+) {
+    let mut start = 0;
+    let (blocks, rest) = events.as_chunks_mut::<LANES>();
+    let (ld_blocks, ld_rest) = log_det.as_chunks_mut::<LANES>();
+    for (events, ld) in blocks.iter_mut().zip(ld_blocks) {
+        let mut block = to_block(events);
+        let mut context_events = [SVector::<T, C>::zeros(); LANES];
+        for (c, given) in context_events.iter_mut().zip(contexts.range(start, LANES).iter()) {
+            *c = *given;
+        }
+        lanes(&mut block, &to_block(&context_events), ld);
+        from_block(&block, events);
+        start += LANES;
+    }
+    let rest_contexts = contexts.range(start, rest.len());
+    for ((x, ld), c) in rest.iter_mut().zip(ld_rest).zip(rest_contexts.iter()) {
+        let (z, l) = one(x, c);
+        *x = z;
+        *ld += l;
     }
 }

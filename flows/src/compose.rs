@@ -8,9 +8,9 @@
 use nalgebra::SVector;
 use rand::Rng;
 
-use crate::batch::{Contexts, check_batch};
+use crate::batch::{Block, LANES};
 use crate::gradient::{BijectionGradient, Upstream};
-use crate::{Bijection, Error, Parameters, Path, Random, Real};
+use crate::{Bijection, Parameters, Path, Random, Real};
 
 impl<T: Real, const D: usize, const C: usize, L: Bijection<T, D, C>, const N: usize>
     Bijection<T, D, C> for [L; N]
@@ -39,30 +39,18 @@ impl<T: Real, const D: usize, const C: usize, L: Bijection<T, D, C>, const N: us
         (x, log_det)
     }
 
-    fn forward_batch(
-        &self,
-        events: &mut [SVector<T, D>],
-        contexts: Contexts<'_, T, C>,
-        log_det: &mut [T],
-    ) -> Result<(), Error> {
-        check_batch(events.len(), &contexts, log_det.len())?;
+    #[inline]
+    fn forward_lanes(&self, x: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
         for layer in self {
-            layer.forward_batch(events, contexts, log_det)?;
+            layer.forward_lanes(x, contexts, log_det);
         }
-        Ok(())
     }
 
-    fn inverse_batch(
-        &self,
-        events: &mut [SVector<T, D>],
-        contexts: Contexts<'_, T, C>,
-        log_det: &mut [T],
-    ) -> Result<(), Error> {
-        check_batch(events.len(), &contexts, log_det.len())?;
+    #[inline]
+    fn inverse_lanes(&self, z: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
         for layer in self.iter().rev() {
-            layer.inverse_batch(events, contexts, log_det)?;
+            layer.inverse_lanes(z, contexts, log_det);
         }
-        Ok(())
     }
 
     fn initialize_from_data(
@@ -235,26 +223,24 @@ macro_rules! impl_tuple {
                 (x, log_det)
             }
 
-            fn forward_batch(
+            #[inline]
+            fn forward_lanes(
                 &self,
-                events: &mut [SVector<T, D>],
-                contexts: Contexts<'_, T, C>,
-                log_det: &mut [T],
-            ) -> Result<(), Error> {
-                check_batch(events.len(), &contexts, log_det.len())?;
-                $(self.$index.forward_batch(events, contexts, log_det)?;)+
-                Ok(())
+                x: &mut Block<T, D>,
+                contexts: &Block<T, C>,
+                log_det: &mut [T; LANES],
+            ) {
+                $(self.$index.forward_lanes(x, contexts, log_det);)+
             }
 
-            fn inverse_batch(
+            #[inline]
+            fn inverse_lanes(
                 &self,
-                events: &mut [SVector<T, D>],
-                contexts: Contexts<'_, T, C>,
-                log_det: &mut [T],
-            ) -> Result<(), Error> {
-                check_batch(events.len(), &contexts, log_det.len())?;
-                $(self.$rev.inverse_batch(events, contexts, log_det)?;)+
-                Ok(())
+                z: &mut Block<T, D>,
+                contexts: &Block<T, C>,
+                log_det: &mut [T; LANES],
+            ) {
+                $(self.$rev.inverse_lanes(z, contexts, log_det);)+
             }
 
             fn initialize_from_data(
@@ -350,21 +336,13 @@ impl<T: Real, const D: usize, const C: usize, B: Bijection<T, D, C>> Bijection<T
     fn inverse(&self, z: &SVector<T, D>, context: &SVector<T, C>) -> (SVector<T, D>, T) {
         self.0.forward(z, context)
     }
-    fn forward_batch(
-        &self,
-        events: &mut [SVector<T, D>],
-        contexts: Contexts<'_, T, C>,
-        log_det: &mut [T],
-    ) -> Result<(), Error> {
-        self.0.inverse_batch(events, contexts, log_det)
+    #[inline]
+    fn forward_lanes(&self, x: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+        self.0.inverse_lanes(x, contexts, log_det);
     }
-    fn inverse_batch(
-        &self,
-        events: &mut [SVector<T, D>],
-        contexts: Contexts<'_, T, C>,
-        log_det: &mut [T],
-    ) -> Result<(), Error> {
-        self.0.forward_batch(events, contexts, log_det)
+    #[inline]
+    fn inverse_lanes(&self, z: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+        self.0.forward_lanes(z, contexts, log_det);
     }
 }
 

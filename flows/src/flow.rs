@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 use nalgebra::SVector;
 use rand::{Rng, SeedableRng, rngs::Xoshiro256PlusPlus};
 
-use crate::batch::Contexts;
+use crate::batch::{Block, Contexts, LANES};
 use crate::distribution::{Distribution, DistributionGradient, StandardGaussian};
 use crate::gradient::{BijectionGradient, Upstream};
 use crate::{Bijection, Error, Parameters, Path, Random, Real};
@@ -181,6 +181,14 @@ where
         log_det: &mut [T],
     ) -> Result<(), Error> {
         self.bijection.inverse_batch(events, contexts, log_det)
+    }
+    #[inline]
+    fn forward_lanes(&self, x: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+        self.bijection.forward_lanes(x, contexts, log_det);
+    }
+    #[inline]
+    fn inverse_lanes(&self, z: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+        self.bijection.inverse_lanes(z, contexts, log_det);
     }
     fn initialize_from_data(
         &mut self,

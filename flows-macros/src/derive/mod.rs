@@ -126,11 +126,11 @@ fn generate(
             log_det += ld;
         }
     });
-    let forward_batch = members.iter().map(|m| {
-        quote!(::flows::Bijection::<#t, #d, #c>::forward_batch(&self.#m, events, contexts, log_det)?;)
+    let forward_lanes = members.iter().map(|m| {
+        quote!(::flows::Bijection::<#t, #d, #c>::forward_lanes(&self.#m, x, contexts, log_det);)
     });
-    let inverse_batch = members.iter().rev().map(|m| {
-        quote!(::flows::Bijection::<#t, #d, #c>::inverse_batch(&self.#m, events, contexts, log_det)?;)
+    let inverse_lanes = members.iter().rev().map(|m| {
+        quote!(::flows::Bijection::<#t, #d, #c>::inverse_lanes(&self.#m, z, contexts, log_det);)
     });
     let names: Vec<String> = members
         .iter()
@@ -173,23 +173,23 @@ fn generate(
                 #(#inverse)*
                 (x, log_det)
             }
-            fn forward_batch(
+            #[inline]
+            fn forward_lanes(
                 &self,
-                events: &mut [#vector],
-                contexts: ::flows::batch::Contexts<'_, #t, #c>,
-                log_det: &mut [#t],
-            ) -> ::core::result::Result<(), ::flows::Error> {
-                #(#forward_batch)*
-                ::core::result::Result::Ok(())
+                x: &mut ::flows::batch::Block<#t, #d>,
+                contexts: &::flows::batch::Block<#t, #c>,
+                log_det: &mut [#t; ::flows::batch::LANES],
+            ) {
+                #(#forward_lanes)*
             }
-            fn inverse_batch(
+            #[inline]
+            fn inverse_lanes(
                 &self,
-                events: &mut [#vector],
-                contexts: ::flows::batch::Contexts<'_, #t, #c>,
-                log_det: &mut [#t],
-            ) -> ::core::result::Result<(), ::flows::Error> {
-                #(#inverse_batch)*
-                ::core::result::Result::Ok(())
+                z: &mut ::flows::batch::Block<#t, #d>,
+                contexts: &::flows::batch::Block<#t, #c>,
+                log_det: &mut [#t; ::flows::batch::LANES],
+            ) {
+                #(#inverse_lanes)*
             }
             fn initialize_from_data(
                 &mut self,

@@ -145,6 +145,24 @@ pub fn flow(flow: &Flow, plan: Option<&Plan>, event: usize) -> TokenStream {
             ) -> ::core::result::Result<(), ::flows::Error> {
                 ::flows::Bijection::inverse_batch(&self.0, events, contexts, log_det)
             }
+            #[inline]
+            fn forward_lanes(
+                &self,
+                x: &mut ::flows::batch::Block<#scalar, #d>,
+                contexts: &::flows::batch::Block<#scalar, #c>,
+                log_det: &mut [#scalar; ::flows::batch::LANES],
+            ) {
+                ::flows::Bijection::forward_lanes(&self.0, x, contexts, log_det)
+            }
+            #[inline]
+            fn inverse_lanes(
+                &self,
+                z: &mut ::flows::batch::Block<#scalar, #d>,
+                contexts: &::flows::batch::Block<#scalar, #c>,
+                log_det: &mut [#scalar; ::flows::batch::LANES],
+            ) {
+                ::flows::Bijection::inverse_lanes(&self.0, z, contexts, log_det)
+            }
             fn initialize_from_data(
                 &mut self,
                 batch: &mut [#vector],

@@ -18,6 +18,31 @@ pub use events::{Events, EventsMut};
 
 pub(crate) use driver::{EventsOut, check_batch, check_length, for_each_chunk, map_chunks};
 
+/// A lane block of `N`-element vectors in structure-of-arrays form: row `k` holds element `k` of
+/// each of [`LANES`] events.
+pub type Block<T, const N: usize> = [[T; LANES]; N];
+
+/// The lane block of `events` (the first [`LANES`] of them).
+#[inline]
+pub(crate) fn to_block<T: crate::Real, const N: usize>(
+    events: &[nalgebra::SVector<T, N>; LANES],
+) -> Block<T, N> {
+    core::array::from_fn(|k| core::array::from_fn(|l| events[l][k]))
+}
+
+/// Writes the lane block `block` back into `events`.
+#[inline]
+pub(crate) fn from_block<T: crate::Real, const N: usize>(
+    block: &Block<T, N>,
+    events: &mut [nalgebra::SVector<T, N>; LANES],
+) {
+    for (l, event) in events.iter_mut().enumerate() {
+        for (k, v) in event.iter_mut().enumerate() {
+            *v = block[k][l];
+        }
+    }
+}
+
 /// Events per lane block: the lane-batch kernels work on this many events at once (one vector
 /// register per feature for `f32` under AVX-512, two under AVX2).
 pub const LANES: usize = 16;

@@ -32,7 +32,7 @@ pub type Lanes<T> = [T; LANES];
 /// −inf`, `ln(x < 0)` is NaN; `ln_1p(−1) = −inf`; `tanh(±inf) = ±1`; `sigmoid(±inf)` is 1 or 0;
 /// `softplus(inf) = inf`. Subnormal results (below 1.2e-38) are accurate to a few units of the
 /// smallest subnormal rather than relatively.
-pub trait Kernels: Copy + Sized {
+pub trait Kernels: Copy + Default + Sized {
     /// `out[r] += Σ_i weight[i · ld + r] · x[i]` for every lane and `r < out.len()`: `weight` is
     /// a column-major matrix (`nalgebra`'s layout) with leading dimension `ld ≥ out.len()` and
     /// `x.len()` columns. Does nothing unless `weight.len() == ld · x.len()`.
@@ -51,6 +51,22 @@ pub trait Kernels: Copy + Sized {
     fn sigmoid_lanes(rows: &mut [Lanes<Self>]);
     /// `ln(1 + e^x)` in place.
     fn softplus_lanes(rows: &mut [Lanes<Self>]);
+
+    /// `e^x` of every value in place (by [`exp_lanes`](Kernels::exp_lanes), the last row
+    /// padded).
+    #[inline]
+    fn exp_slice(values: &mut [Self]) {
+        for chunk in values.chunks_mut(LANES) {
+            let mut row = [Self::default(); LANES];
+            for (r, v) in row.iter_mut().zip(chunk.iter()) {
+                *r = *v;
+            }
+            Self::exp_lanes(core::slice::from_mut(&mut row));
+            for (v, r) in chunk.iter_mut().zip(row) {
+                *v = r;
+            }
+        }
+    }
 }
 
 impl Kernels for f32 {

@@ -3,9 +3,9 @@
 use nalgebra::SVector;
 use rand::Rng;
 
-use crate::batch::{Contexts, check_batch};
+use crate::batch::{Block, LANES};
 use crate::gradient::BijectionGradient;
-use crate::{Bijection, Error, Random, Real, impl_parameters};
+use crate::{Bijection, Random, Real, impl_parameters};
 
 /// `z = (x − shift) · exp(−log_scale)` per element (Kingma and Dhariwal 2018), initialized from the
 /// first batch it sees so that its output has zero mean and unit standard deviation (only while
@@ -50,38 +50,32 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
         (x, self.log_scale.sum())
     }
 
-    /// The scales and the log-det once for the whole batch.
-    fn forward_batch(
-        &self,
-        events: &mut [SVector<T, D>],
-        contexts: Contexts<'_, T, C>,
-        log_det: &mut [T],
-    ) -> Result<(), Error> {
-        check_batch(events.len(), &contexts, log_det.len())?;
-        let scale = self.log_scale.map(|s| (-s).exp());
-        let ld = -self.log_scale.sum();
-        for (x, l) in events.iter_mut().zip(log_det.iter_mut()) {
-            *x = (*x - self.shift).component_mul(&scale);
-            *l += ld;
+    /// The scales once per block, by the vectorized `exp`.
+    #[inline]
+    fn forward_lanes(&self, x: &mut Block<T, D>, _contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+        let mut scale: [T; D] = core::array::from_fn(|k| -self.log_scale[k]);
+        T::exp_slice(&mut scale);
+        for ((row, s), shift) in x.iter_mut().zip(scale).zip(self.shift.iter()) {
+            for v in row {
+                *v = (*v - *shift) * s;
+            }
         }
-        Ok(())
+        let ld = -self.log_scale.sum();
+        log_det.iter_mut().for_each(|l| *l += ld);
     }
 
-    /// The scales and the log-det once for the whole batch.
-    fn inverse_batch(
-        &self,
-        events: &mut [SVector<T, D>],
-        contexts: Contexts<'_, T, C>,
-        log_det: &mut [T],
-    ) -> Result<(), Error> {
-        check_batch(events.len(), &contexts, log_det.len())?;
-        let scale = self.log_scale.map(|s| s.exp());
-        let ld = self.log_scale.sum();
-        for (z, l) in events.iter_mut().zip(log_det.iter_mut()) {
-            *z = z.component_mul(&scale) + self.shift;
-            *l += ld;
+    /// The scales once per block, by the vectorized `exp`.
+    #[inline]
+    fn inverse_lanes(&self, z: &mut Block<T, D>, _contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+        let mut scale: [T; D] = self.log_scale.into();
+        T::exp_slice(&mut scale);
+        for ((row, s), shift) in z.iter_mut().zip(scale).zip(self.shift.iter()) {
+            for v in row {
+                *v = *v * s + *shift;
+            }
         }
-        Ok(())
+        let ld = self.log_scale.sum();
+        log_det.iter_mut().for_each(|l| *l += ld);
     }
 
     /// Sets the shift to the batch mean and the scale to the batch standard deviation (with

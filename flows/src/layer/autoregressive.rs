@@ -3,6 +3,7 @@
 use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
+use crate::batch::{Block, LANES};
 use crate::gradient::{BijectionGradient, Derivatives, TransformerGradient, Upstream};
 use crate::net::{AutoregressiveGradient, AutoregressiveTransform, Made};
 use crate::transformer::{Affine, InverseAffine, Transformer};
@@ -47,6 +48,14 @@ where
             log_det += ld;
         }
         (z, log_det)
+    }
+
+    /// One pass of the network's lane-block kernels, then the transformer's.
+    #[inline]
+    fn forward_lanes(&self, x: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+        let mut h = [[[T::zero(); LANES]; P]; D];
+        self.conditioner.eval_lanes(x, contexts, &mut h);
+        self.transformer.forward_lanes(x, &h, log_det);
     }
 
     #[inline]

@@ -3,7 +3,9 @@
 use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
+use crate::batch::{Block, LANES};
 use crate::conditioner::Partition;
+use crate::kernel::Lanes;
 use crate::gradient::{
     BijectionGradient, ConditionerGradient, Derivatives, TransformerGradient, Upstream,
 };
@@ -91,6 +93,54 @@ where
     #[inline]
     fn inverse(&self, z: &SVector<T, D>, context: &SVector<T, C>) -> (SVector<T, D>, T) {
         self.couple(z, context, Tr::inverse)
+    }
+
+    #[inline]
+    fn forward_lanes(&self, x: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+        self.couple_lanes(x, contexts, log_det, Tr::forward_lanes);
+    }
+
+    #[inline]
+    fn inverse_lanes(&self, z: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+        self.couple_lanes(z, contexts, log_det, Tr::inverse_lanes);
+    }
+}
+
+impl<Tr, Net, const D: usize, const A: usize, const B: usize, const P: usize>
+    Coupling<Tr, Net, D, A, B, P>
+{
+    /// [`couple`](Self::couple) over a lane block: the conditioner and the transformer run on
+    /// whole rows (their lane-block kernels).
+    #[inline]
+    fn couple_lanes<T: Real, const C: usize>(
+        &self,
+        input: &mut Block<T, D>,
+        contexts: &Block<T, C>,
+        log_det: &mut [T; LANES],
+        map: impl Fn(&Tr, &mut [Lanes<T>], &[Block<T, P>], &mut Lanes<T>),
+    ) where
+        Net: ConditionerTransform<T, A, C, P, B>,
+    {
+        let mut source = [[T::zero(); LANES]; A];
+        for (s, &i) in source.iter_mut().zip(self.partition.source()) {
+            if let Some(row) = input.get(i) {
+                *s = *row;
+            }
+        }
+        let mut h = [[[T::zero(); LANES]; P]; B];
+        self.conditioner.eval_lanes(&source, contexts, &mut h);
+        let mut target = [[T::zero(); LANES]; B];
+        for (t, &i) in target.iter_mut().zip(self.partition.target()) {
+            if let Some(row) = input.get(i) {
+                *t = *row;
+            }
+        }
+        map(&self.transformer, &mut target, &h, log_det);
+        for (t, &i) in target.iter().zip(self.partition.target()) {
+            if let Some(row) = input.get_mut(i) {
+                *row = *t;
+            }
+        }
     }
 }
 

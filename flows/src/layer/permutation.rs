@@ -3,6 +3,7 @@
 use nalgebra::SVector;
 use rand::Rng;
 
+use crate::batch::{Block, LANES};
 use crate::conditioner::partition::check_indices;
 use crate::gradient::BijectionGradient;
 use crate::{Bijection, Error, Parameters, Path, Random, Real};
@@ -20,6 +21,14 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ReversePerm
     #[inline]
     fn inverse(&self, z: &SVector<T, D>, context: &SVector<T, C>) -> (SVector<T, D>, T) {
         self.forward(z, context)
+    }
+    #[inline]
+    fn forward_lanes(&self, x: &mut Block<T, D>, _contexts: &Block<T, C>, _ld: &mut [T; LANES]) {
+        x.reverse();
+    }
+    #[inline]
+    fn inverse_lanes(&self, z: &mut Block<T, D>, _contexts: &Block<T, C>, _ld: &mut [T; LANES]) {
+        z.reverse();
     }
 }
 
@@ -73,6 +82,25 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for Permutation
     #[inline]
     fn inverse(&self, z: &SVector<T, D>, _context: &SVector<T, C>) -> (SVector<T, D>, T) {
         (SVector::from_fn(|i, _| z[self.inverse[i]]), T::zero())
+    }
+    #[inline]
+    fn forward_lanes(&self, x: &mut Block<T, D>, _contexts: &Block<T, C>, _ld: &mut [T; LANES]) {
+        permute_rows(x, &self.order);
+    }
+    #[inline]
+    fn inverse_lanes(&self, z: &mut Block<T, D>, _contexts: &Block<T, C>, _ld: &mut [T; LANES]) {
+        permute_rows(z, &self.inverse);
+    }
+}
+
+/// `x[i] = old x[order[i]]` for every row of a lane block.
+#[inline]
+fn permute_rows<T: Real, const D: usize>(x: &mut Block<T, D>, order: &[usize; D]) {
+    let old = *x;
+    for (row, &from) in x.iter_mut().zip(order) {
+        if let Some(source) = old.get(from) {
+            *row = *source;
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Activation functions of the conditioner networks.
 
 use crate::Real;
+use crate::kernel::Lanes;
 
 /// An elementwise nonlinearity.
 pub trait Activation: Copy + Default + core::fmt::Debug {
@@ -8,6 +9,15 @@ pub trait Activation: Copy + Default + core::fmt::Debug {
     fn apply<T: Real>(x: T) -> T;
     /// The derivative at `x`, given also `y = apply(x)`.
     fn derivative<T: Real>(x: T, y: T) -> T;
+
+    /// The activation of every lane of `rows`, in place (one value at a time unless
+    /// overridden with a lane-block kernel).
+    #[inline]
+    fn apply_lanes<T: Real>(rows: &mut [Lanes<T>]) {
+        for v in rows.iter_mut().flatten() {
+            *v = Self::apply(*v);
+        }
+    }
 }
 
 /// The hyperbolic tangent (the default, as in torchflows' `FeedForward` and `MADE`).
@@ -28,6 +38,10 @@ impl Activation for Tanh {
     #[inline]
     fn derivative<T: Real>(_x: T, y: T) -> T {
         T::one() - y * y
+    }
+    #[inline]
+    fn apply_lanes<T: Real>(rows: &mut [Lanes<T>]) {
+        T::tanh_lanes(rows);
     }
 }
 

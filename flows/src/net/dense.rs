@@ -4,6 +4,7 @@ use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
 use super::Activation;
+use crate::batch::{Block, LANES};
 use crate::{Random, Real, impl_parameters};
 
 /// Draws every entry uniform on `±1/sqrt(fan_in)` (PyTorch's `nn.Linear` default).
@@ -37,6 +38,15 @@ impl<T: Real, const O: usize, const I: usize> Dense<T, O, I> {
     #[inline]
     pub fn apply(&self, x: &SVector<T, I>) -> SVector<T, O> {
         self.weight * x + self.bias
+    }
+
+    /// `W x + b` over a lane block.
+    #[inline]
+    pub fn apply_lanes(&self, x: &Block<T, I>, out: &mut Block<T, O>) {
+        for (o, b) in out.iter_mut().zip(self.bias.iter()) {
+            *o = [*b; LANES];
+        }
+        T::dense_lanes(self.weight.as_slice(), O, x, out);
     }
 
     /// Reverse mode at input `x`: adds the parameter gradient for the output gradient `d_out`
@@ -94,6 +104,16 @@ impl<T: Real, const O: usize, const I: usize, const C: usize> InputDense<T, O, I
     #[inline]
     pub fn apply(&self, x: &SVector<T, I>, context: &SVector<T, C>) -> SVector<T, O> {
         self.weight * x + self.context_weight * context + self.bias
+    }
+
+    /// `W x + V c + b` over a lane block.
+    #[inline]
+    pub fn apply_lanes(&self, x: &Block<T, I>, context: &Block<T, C>, out: &mut Block<T, O>) {
+        for (o, b) in out.iter_mut().zip(self.bias.iter()) {
+            *o = [*b; LANES];
+        }
+        T::dense_lanes(self.weight.as_slice(), O, x, out);
+        T::dense_lanes(self.context_weight.as_slice(), O, context, out);
     }
 
     /// Reverse mode at `(x, context)`: adds the parameter gradient for the output gradient
@@ -174,4 +194,36 @@ pub(crate) fn activation_backward<T: Real, A: Activation, const H: usize>(
     d_post: &SVector<T, H>,
 ) -> SVector<T, H> {
     SVector::from_fn(|i, _| d_post[i] * A::derivative(pre[i], post[i]))
+}
+
+/// A multilayer perceptron over a lane block: the input layer, the hidden layers (each followed
+/// by the activation `A`), then one output block per element (`out[j]` from `output[j]`).
+#[inline]
+pub(crate) fn mlp_lanes<
+    T: Real,
+    A: Activation,
+    const I: usize,
+    const C: usize,
+    const H: usize,
+    const M: usize,
+    const P: usize,
+    const B: usize,
+>(
+    input: &InputDense<T, H, I, C>,
+    hidden: &[Dense<T, H, H>; M],
+    output: &[Dense<T, P, H>; B],
+    (x, contexts): (&Block<T, I>, &Block<T, C>),
+    out: &mut [Block<T, P>; B],
+) {
+    let mut h = [[T::zero(); LANES]; H];
+    input.apply_lanes(x, contexts, &mut h);
+    A::apply_lanes(&mut h);
+    for layer in hidden {
+        let below = h;
+        layer.apply_lanes(&below, &mut h);
+        A::apply_lanes(&mut h);
+    }
+    for (block, o) in output.iter().zip(out.iter_mut()) {
+        block.apply_lanes(&h, o);
+    }
 }

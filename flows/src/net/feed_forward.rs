@@ -5,8 +5,9 @@ use core::marker::PhantomData;
 use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
-use super::dense::{activate, activation_backward, apply_blocks, backward_blocks};
+use super::dense::{activate, activation_backward, apply_blocks, backward_blocks, mlp_lanes};
 use super::{Activation, ConditionerTransform, Dense, InputDense, Tanh};
+use crate::batch::Block;
 use crate::gradient::ConditionerGradient;
 use crate::{Random, Real, impl_parameters};
 
@@ -56,6 +57,17 @@ where
             h = layer.apply(&h).map(Act::apply);
         }
         apply_blocks(&self.output, &h)
+    }
+
+    #[inline]
+    fn eval_lanes(&self, x: &Block<T, I>, contexts: &Block<T, C>, out: &mut [Block<T, P>; B]) {
+        mlp_lanes::<T, Act, I, C, H, M, P, B>(
+            &self.input,
+            &self.hidden,
+            &self.output,
+            (x, contexts),
+            out,
+        );
     }
 }
 

@@ -4,6 +4,7 @@ use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
 use super::{ConditionerTransform, InputDense};
+use crate::batch::Block;
 use crate::gradient::ConditionerGradient;
 use crate::{Random, Real, impl_parameters};
 
@@ -26,6 +27,13 @@ impl<T: Real, const I: usize, const C: usize, const P: usize, const B: usize>
             out.set_column(j, &block.apply(x, context));
         }
         out
+    }
+
+    #[inline]
+    fn eval_lanes(&self, x: &Block<T, I>, contexts: &Block<T, C>, out: &mut [Block<T, P>; B]) {
+        for (block, o) in self.blocks.iter().zip(out.iter_mut()) {
+            block.apply_lanes(x, contexts, o);
+        }
     }
 }
 

@@ -6,6 +6,8 @@ use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
 use super::{Activation, AutoregressiveTransform, ConditionerTransform, Dense, InputDense, Tanh};
+use super::dense::mlp_lanes;
+use crate::batch::Block;
 use crate::conditioner::made::{Degrees, min_width};
 use crate::{Parameters, Path, Random, Real};
 
@@ -303,6 +305,20 @@ impl<
             column.into_iter().zip(h.iter()).for_each(|(o, v)| *o = *v);
         }
         out
+    }
+
+    /// The full dense network over a lane block (the masked weights are zero, so this is the
+    /// masked network; an infinite input can then make every element's parameters NaN, where
+    /// [`eval`](ConditionerTransform::eval) keeps it out of the earlier elements).
+    #[inline]
+    fn eval_lanes(&self, x: &Block<T, D>, contexts: &Block<T, C>, out: &mut [Block<T, P>; D]) {
+        mlp_lanes::<T, Act, D, C, H, M, P, D>(
+            &self.input,
+            &self.hidden,
+            &self.output,
+            (x, contexts),
+            out,
+        );
     }
 }
 

@@ -35,6 +35,7 @@ pub use residual::ResidualFeedForward;
 use nalgebra::{SMatrix, SVector};
 
 use crate::Real;
+use crate::batch::{Block, LANES};
 
 /// A network from `I` inputs and `C` context values to `P` parameters for each of `B` elements.
 #[diagnostic::on_unimplemented(
@@ -51,4 +52,21 @@ pub trait ConditionerTransform<
 {
     /// The parameters: column `j` belongs to target element `j`.
     fn eval(&self, x: &SVector<T, I>, context: &SVector<T, C>) -> SMatrix<T, P, B>;
+
+    /// The parameters of a lane block of events: `out[j][p][l]` is parameter `p` of element `j`
+    /// for event `l`. Networks with lane-block kernels override this; the default evaluates one
+    /// event at a time.
+    #[inline]
+    fn eval_lanes(&self, x: &Block<T, I>, contexts: &Block<T, C>, out: &mut [Block<T, P>; B]) {
+        for l in 0..LANES {
+            let input = SVector::<T, I>::from_fn(|k, _| x[k][l]);
+            let context = SVector::<T, C>::from_fn(|k, _| contexts[k][l]);
+            let h = self.eval(&input, &context);
+            for (element, column) in out.iter_mut().zip(h.column_iter()) {
+                for (row, v) in element.iter_mut().zip(column.iter()) {
+                    row[l] = *v;
+                }
+            }
+        }
+    }
 }

@@ -4,6 +4,8 @@ use nalgebra::SVector;
 
 use super::Transformer;
 use crate::Real;
+use crate::batch::{Block, LANES};
+use crate::kernel::Lanes;
 use crate::gradient::{Derivatives, TransformerGradient};
 
 /// The smallest scale the affine family reaches (torchflows' `min_scale` default).
@@ -17,6 +19,38 @@ pub(crate) fn scale<T: Real>(u: T) -> (T, T) {
     let m = T::lit(MIN_SCALE);
     let offset = (T::one() - m) * (u * T::lit(0.5)).exp_m1();
     (T::one() + offset, offset.ln_1p())
+}
+
+/// [`scale`] over lane blocks of `u` (the first row of each of `h`), in groups of 8 elements:
+/// calls `apply(j, α, log α)` for each element `j` with the rows of its `α` and `log α`.
+#[inline]
+fn scale_lanes<T: Real, const P: usize>(
+    h: &[Block<T, P>],
+    mut apply: impl FnMut(usize, &Lanes<T>, &Lanes<T>),
+) {
+    const GROUP: usize = 8;
+    let factor = T::one() - T::lit(MIN_SCALE);
+    for (g, params) in h.chunks(GROUP).enumerate() {
+        let n = params.len();
+        let mut offset = [[T::zero(); LANES]; GROUP];
+        for (o, p) in offset.iter_mut().zip(params) {
+            for (o, u) in o.iter_mut().zip(p[0]) {
+                *o = u * T::lit(0.5);
+            }
+        }
+        T::expm1_lanes(&mut offset[..n]);
+        for v in offset.iter_mut().flatten() {
+            *v *= factor;
+        }
+        let mut log_alpha = offset;
+        T::ln_1p_lanes(&mut log_alpha[..n]);
+        for (k, (o, la)) in offset.iter_mut().zip(&log_alpha).take(n).enumerate() {
+            for v in o.iter_mut() {
+                *v += T::one();
+            }
+            apply(g * GROUP + k, o, la);
+        }
+    }
 }
 
 /// [`scale`] with `dα/du` and `d log α / du`: `(α, log α, dα/du, d log α/du)`.
@@ -44,6 +78,28 @@ impl<T: Real> Transformer<T, 2> for Affine {
         let (alpha, log_alpha) = scale(h[0]);
         ((y - h[1]) / alpha, -log_alpha)
     }
+    #[inline]
+    fn forward_lanes(&self, x: &mut [Lanes<T>], h: &[Block<T, 2>], log_det: &mut Lanes<T>) {
+        scale_lanes(h, |j, alpha, log_alpha| {
+            if let (Some(x), Some(h)) = (x.get_mut(j), h.get(j)) {
+                for l in 0..LANES {
+                    x[l] = alpha[l] * x[l] + h[1][l];
+                    log_det[l] += log_alpha[l];
+                }
+            }
+        });
+    }
+    #[inline]
+    fn inverse_lanes(&self, y: &mut [Lanes<T>], h: &[Block<T, 2>], log_det: &mut Lanes<T>) {
+        scale_lanes(h, |j, alpha, log_alpha| {
+            if let (Some(y), Some(h)) = (y.get_mut(j), h.get(j)) {
+                for l in 0..LANES {
+                    y[l] = (y[l] - h[1][l]) / alpha[l];
+                    log_det[l] -= log_alpha[l];
+                }
+            }
+        });
+    }
 }
 
 /// `y = x + β` with `β = u`; one parameter. Volume preserving (NICE).
@@ -58,6 +114,22 @@ impl<T: Real> Transformer<T, 1> for Shift {
     #[inline]
     fn inverse(&self, y: T, h: &SVector<T, 1>) -> (T, T) {
         (y - h[0], T::zero())
+    }
+    #[inline]
+    fn forward_lanes(&self, x: &mut [Lanes<T>], h: &[Block<T, 1>], _log_det: &mut Lanes<T>) {
+        for (x, [shift]) in x.iter_mut().zip(h) {
+            for (x, s) in x.iter_mut().zip(shift) {
+                *x += *s;
+            }
+        }
+    }
+    #[inline]
+    fn inverse_lanes(&self, y: &mut [Lanes<T>], h: &[Block<T, 1>], _log_det: &mut Lanes<T>) {
+        for (y, [shift]) in y.iter_mut().zip(h) {
+            for (y, s) in y.iter_mut().zip(shift) {
+                *y -= *s;
+            }
+        }
     }
 }
 

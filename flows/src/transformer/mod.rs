@@ -31,6 +31,8 @@ pub use rational_quadratic::{DEFAULT_BOUND, RationalQuadratic};
 use nalgebra::SVector;
 
 use crate::Real;
+use crate::batch::Block;
+use crate::kernel::Lanes;
 
 /// An elementwise invertible map with `P` raw parameters per element.
 ///
@@ -42,4 +44,36 @@ pub trait Transformer<T: Real, const P: usize>: Copy + Default {
     fn forward(&self, x: T, h: &SVector<T, P>) -> (T, T);
     /// Maps `y` back under parameters `h`: `(x, log dx/dy)`.
     fn inverse(&self, y: T, h: &SVector<T, P>) -> (T, T);
+
+    /// [`forward`](Transformer::forward) over lane blocks: element `j` of every event, `x[j]`,
+    /// under its parameters `h[j]`, adding the log-derivatives into `log_det`. Transformers with
+    /// lane-block kernels override this; the default maps one value at a time.
+    #[inline]
+    fn forward_lanes(&self, x: &mut [Lanes<T>], h: &[Block<T, P>], log_det: &mut Lanes<T>) {
+        each_lane(x, h, log_det, |x, h| self.forward(x, h));
+    }
+
+    /// [`inverse`](Transformer::inverse) over lane blocks; see
+    /// [`forward_lanes`](Transformer::forward_lanes).
+    #[inline]
+    fn inverse_lanes(&self, y: &mut [Lanes<T>], h: &[Block<T, P>], log_det: &mut Lanes<T>) {
+        each_lane(y, h, log_det, |y, h| self.inverse(y, h));
+    }
+}
+
+/// Applies `map` to every value of the lane rows `x` under the matching parameters.
+#[inline]
+fn each_lane<T: Real, const P: usize>(
+    x: &mut [Lanes<T>],
+    h: &[Block<T, P>],
+    log_det: &mut Lanes<T>,
+    map: impl Fn(T, &SVector<T, P>) -> (T, T),
+) {
+    for (row, params) in x.iter_mut().zip(h) {
+        for (l, (v, ld)) in row.iter_mut().zip(log_det.iter_mut()).enumerate() {
+            let (y, d) = map(*v, &SVector::from_fn(|p, _| params[p][l]));
+            *v = y;
+            *ld += d;
+        }
+    }
 }

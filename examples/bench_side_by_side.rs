@@ -1,0 +1,235 @@
+//! Times our flows with torchflows' preset layouts (and a wide variant) and prints one JSON object
+//! per line, for `benches/torchflows_side_by_side.py`, which times the same architectures in
+//! torchflows and prints the ratios. Run on its own:
+//!
+//! ```sh
+//! cargo run --release --features rayon --example bench_side_by_side [-- --quick]
+//! ```
+//!
+//! Every figure is the best of several timed repetitions (the minimum is the least disturbed by
+//! other work on a shared machine). `f32`, untrained flows with parameters perturbed by
+//! N(0, 0.1²) so that no layer is the identity. Without the `rayon` feature the two-thread
+//! figures are left out.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use flows::layer::{InverseMaskedAutoregressive, MaskedAutoregressive};
+use flows::nalgebra::SVector;
+use flows::net::{Made, Tanh};
+use flows::preset::{AutoregressiveFlow, CouplingFlow};
+use flows::rand::{SeedableRng, rngs::Xoshiro256PlusPlus};
+use flows::transformer::{Affine, RationalQuadratic, Shift};
+use flows::{Flow, Random};
+use harness::{perturb, random_vector, rng};
+
+const BATCH: usize = 8192;
+
+/// torchflows' coupling presets: `Tr` with `P` parameters per element, half-split couplings,
+/// one hidden layer of `H` units, 2 blocks.
+type Coupling<Tr, const P: usize, const D: usize, const A: usize, const B: usize, const H: usize> =
+    CouplingFlow<f32, Tr, P, D, A, B, 0, H, 0, 2>;
+
+/// torchflows' masked autoregressive presets: a MADE of one hidden layer of `H` units (narrow
+/// widths allowed, as torchflows has them), 2 blocks.
+type Autoregressive<Tr, const P: usize, const D: usize, const H: usize> = AutoregressiveFlow<
+    f32,
+    MaskedAutoregressive<Tr, Made<f32, D, 0, H, 0, P, Tanh, true>, D, P>,
+    D,
+    0,
+    2,
+>;
+
+/// The inverse of [`Autoregressive`] with the affine transformer (IAF).
+type InverseAutoregressive<const D: usize, const H: usize> = AutoregressiveFlow<
+    f32,
+    InverseMaskedAutoregressive<Affine, Made<f32, D, 0, H, 0, 2, Tanh, true>, D, 2>,
+    D,
+    0,
+    2,
+>;
+
+/// The best time per call of `f` over `reps` repetitions of at least `span` each.
+fn best(reps: usize, span: Duration, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut calls = 1usize;
+    loop {
+        let start = Instant::now();
+        for _ in 0..calls {
+            f();
+        }
+        if start.elapsed() >= span / 4 {
+            break;
+        }
+        calls *= 2;
+    }
+    let mut best = f64::INFINITY;
+    for _ in 0..reps {
+        let start = Instant::now();
+        for _ in 0..calls {
+            f();
+        }
+        best = best.min(start.elapsed().as_secs_f64() / calls as f64);
+    }
+    best
+}
+
+/// Runs `f` on a pool of `threads` threads.
+#[cfg(feature = "rayon")]
+fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Option<R> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().ok()?;
+    Some(pool.install(f))
+}
+
+/// Without rayon the batch methods run on the calling thread; no two-thread figure.
+#[cfg(not(feature = "rayon"))]
+fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Option<R> {
+    (threads == 1).then(f)
+}
+
+/// Times one flow and prints its JSON line.
+fn case<const D: usize, B>(name: &str, variant: &str, quick: bool)
+where
+    B: flows::Bijection<f32, D, 0> + flows::Parameters<f32> + Random + Sync + Send,
+{
+    let (reps, span) = if quick { (3, Duration::from_millis(60)) } else { (7, Duration::from_millis(250)) };
+    let mut r = rng(1);
+    let mut flow = Flow::<f32, D, 0, B>::random(&mut r);
+    perturb(&mut flow, &mut r, 0.1);
+    let events: Vec<SVector<f32, D>> = (0..BATCH).map(|_| random_vector(&mut r, 1.0)).collect();
+    let x = events[0];
+    let mut out = vec![0.0f32; BATCH];
+    let mut samples = vec![SVector::<f32, D>::zeros(); BATCH];
+    let mut draw = Xoshiro256PlusPlus::seed_from_u64(2);
+
+    let log_prob_1 = best(reps, span, || {
+        black_box(flow.log_prob(black_box(&x)));
+    });
+    let sample_1 = best(reps, span, || {
+        black_box(flow.sample(&mut draw));
+    });
+    let mut batch = |threads: usize| {
+        on_threads(threads, || {
+            let lp = best(reps, span, || {
+                flow.log_prob_batch(black_box(&events[..]), &mut out).ok();
+            });
+            let sample = best(reps, span, || {
+                flow.sample_batch(&mut draw, &mut samples[..], &mut []).ok();
+            });
+            (lp, sample)
+        })
+    };
+    let one = batch(1);
+    let two = batch(2);
+    let rate = |t: Option<(f64, f64)>, pick: fn((f64, f64)) -> f64| {
+        t.map_or("null".to_string(), |t| format!("{:.1}", BATCH as f64 / pick(t)))
+    };
+    println!(
+        "{{\"arch\": \"{name}\", \"variant\": \"{variant}\", \"dim\": {D}, \"parameters\": {}, \
+         \"log_prob_1_ns\": {:.1}, \"sample_1_ns\": {:.1}, \
+         \"log_prob_8192_per_s\": {}, \"sample_8192_per_s\": {}, \
+         \"log_prob_8192_per_s_2threads\": {}, \"sample_8192_per_s_2threads\": {}}}",
+        <B as flows::Parameters<f32>>::COUNT,
+        log_prob_1 * 1e9,
+        sample_1 * 1e9,
+        rate(one, |t| t.0),
+        rate(one, |t| t.1),
+        rate(two, |t| t.0),
+        rate(two, |t| t.1),
+    );
+}
+
+/// The FLOP rate of a long chain-free FMA loop on one core (16 independent accumulators of 16
+/// lanes), in GFLOP/s: the practical peak the dense layers are measured against.
+fn fma_peak() -> f64 {
+    const ROWS: usize = 16;
+    let weight: Vec<f32> = (0..ROWS * 64).map(|k| (k % 7) as f32 * 1e-3).collect();
+    let x: Vec<[f32; 16]> = (0..64).map(|k| [k as f32 * 1e-3; 16]).collect();
+    let mut out = vec![[0.0f32; 16]; ROWS];
+    let time = best(7, Duration::from_millis(250), || {
+        <f32 as flows::kernel::Kernels>::dense_lanes(&weight, ROWS, black_box(&x), &mut out);
+    });
+    black_box(&out);
+    (2 * ROWS * 64 * 16) as f64 / time / 1e9
+}
+
+/// The wide conditioner (D = 64, hidden 256): the FLOP rate of the coupling conditioners'
+/// dense layers in a RealNVP at batch 8192, against the FMA peak.
+fn wide(quick: bool) {
+    const D: usize = 64;
+    const H: usize = 256;
+    type Wide = Coupling<Affine, 2, D, 32, 32, H>;
+    let (reps, span) = if quick { (3, Duration::from_millis(60)) } else { (7, Duration::from_millis(250)) };
+    let mut r = rng(3);
+    let mut flow = Wide::random(&mut r);
+    perturb(&mut flow, &mut r, 0.1);
+    let events: Vec<SVector<f32, D>> = (0..BATCH).map(|_| random_vector(&mut r, 1.0)).collect();
+    let mut out = vec![0.0f32; BATCH];
+    let time = on_threads(1, || {
+        best(reps, span, || {
+            flow.log_prob_batch(black_box(&events[..]), &mut out).ok();
+        })
+    })
+    .unwrap_or(f64::NAN);
+    // Per coupling: 32 -> 256 -> 64 multiply-adds, two couplings, two FLOPs each.
+    let flops = 2.0 * 2.0 * (32 * H + H * 64) as f64 * BATCH as f64;
+    let peak = fma_peak();
+    println!(
+        "{{\"arch\": \"RealNVP\", \"variant\": \"wide\", \"dim\": {D}, \"hidden\": {H}, \
+         \"log_prob_8192_per_s\": {:.1}, \"conditioner_gflops\": {:.2}, \"peak_gflops\": {:.2}}}",
+        BATCH as f64 / time,
+        flops / time / 1e9,
+        peak
+    );
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let only: Option<String> = std::env::args().skip_while(|a| a != "--only").nth(1);
+    let run = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
+    let d = "torchflows";
+    if run("NICE") {
+        case::<10, <Coupling<Shift, 1, 10, 5, 5, 4> as FlowLayers>::B>("NICE", d, quick);
+        case::<64, <Coupling<Shift, 1, 64, 32, 32, 7> as FlowLayers>::B>("NICE", d, quick);
+    }
+    if run("RealNVP") {
+        case::<10, <Coupling<Affine, 2, 10, 5, 5, 5> as FlowLayers>::B>("RealNVP", d, quick);
+        case::<64, <Coupling<Affine, 2, 64, 32, 32, 9> as FlowLayers>::B>("RealNVP", d, quick);
+    }
+    if run("MAF") {
+        case::<10, <Autoregressive<Affine, 2, 10, 4> as FlowLayers>::B>("MAF", d, quick);
+        case::<64, <Autoregressive<Affine, 2, 64, 5> as FlowLayers>::B>("MAF", d, quick);
+    }
+    if run("IAF") {
+        case::<64, <InverseAutoregressive<64, 5> as FlowLayers>::B>("IAF", d, quick);
+    }
+    if run("CouplingRQNSF") {
+        case::<10, <Coupling<RationalQuadratic<8>, 23, 10, 5, 5, 10> as FlowLayers>::B>(
+            "CouplingRQNSF", d, quick,
+        );
+        case::<64, <Coupling<RationalQuadratic<8>, 23, 64, 32, 32, 14> as FlowLayers>::B>(
+            "CouplingRQNSF", d, quick,
+        );
+    }
+    if run("MaskedAutoregressiveRQNSF") {
+        case::<10, <Autoregressive<RationalQuadratic<8>, 23, 10, 4> as FlowLayers>::B>(
+            "MaskedAutoregressiveRQNSF", d, quick,
+        );
+        case::<64, <Autoregressive<RationalQuadratic<8>, 23, 64, 5> as FlowLayers>::B>(
+            "MaskedAutoregressiveRQNSF", d, quick,
+        );
+    }
+    if run("wide") {
+        wide(quick);
+    }
+}
+
+/// The bijection type of a flow type.
+trait FlowLayers {
+    /// The layers.
+    type B;
+}
+
+impl<const D: usize, B> FlowLayers for Flow<f32, D, 0, B> {
+    type B = B;
+}
