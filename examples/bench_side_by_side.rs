@@ -77,7 +77,10 @@ fn best(reps: usize, span: Duration, mut f: impl FnMut()) -> f64 {
 /// Runs `f` on a pool of `threads` threads.
 #[cfg(feature = "rayon")]
 fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Option<R> {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().ok()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .ok()?;
     Some(pool.install(f))
 }
 
@@ -92,14 +95,18 @@ fn case<const D: usize, B>(name: &str, variant: &str, quick: bool)
 where
     B: flows::Bijection<f32, D, 0> + flows::Parameters<f32> + Random + Sync + Send,
 {
-    let (reps, span) = if quick { (3, Duration::from_millis(60)) } else { (7, Duration::from_millis(250)) };
+    let (reps, span) = if quick {
+        (3, Duration::from_millis(60))
+    } else {
+        (7, Duration::from_millis(250))
+    };
     let mut r = rng(1);
     let mut flow = Flow::<f32, D, 0, B>::random(&mut r);
     perturb(&mut flow, &mut r, 0.1);
     let events: Vec<SVector<f32, D>> = (0..BATCH).map(|_| random_vector(&mut r, 1.0)).collect();
     let x = events[0];
     let mut out = vec![0.0f32; BATCH];
-    let mut samples = vec![SVector::<f32, D>::zeros(); BATCH];
+    let mut samples: Vec<SVector<f32, D>> = std::iter::repeat_n(SVector::zeros(), BATCH).collect();
     let mut draw = Xoshiro256PlusPlus::seed_from_u64(2);
 
     let log_prob_1 = best(reps, span, || {
@@ -122,7 +129,9 @@ where
     let one = batch(1);
     let two = batch(2);
     let rate = |t: Option<(f64, f64)>, pick: fn((f64, f64)) -> f64| {
-        t.map_or("null".to_string(), |t| format!("{:.1}", BATCH as f64 / pick(t)))
+        t.map_or("null".to_string(), |t| {
+            format!("{:.1}", BATCH as f64 / pick(t))
+        })
     };
     println!(
         "{{\"arch\": \"{name}\", \"variant\": \"{variant}\", \"dim\": {D}, \"parameters\": {}, \
@@ -159,7 +168,11 @@ fn wide(quick: bool) {
     const D: usize = 64;
     const H: usize = 256;
     type Wide = Coupling<Affine, 2, D, 32, 32, H>;
-    let (reps, span) = if quick { (3, Duration::from_millis(60)) } else { (7, Duration::from_millis(250)) };
+    let (reps, span) = if quick {
+        (3, Duration::from_millis(60))
+    } else {
+        (7, Duration::from_millis(250))
+    };
     let mut r = rng(3);
     let mut flow = Wide::random(&mut r);
     perturb(&mut flow, &mut r, 0.1);
@@ -205,18 +218,26 @@ fn main() {
     }
     if run("CouplingRQNSF") {
         case::<10, <Coupling<RationalQuadratic<8>, 23, 10, 5, 5, 10> as FlowLayers>::B>(
-            "CouplingRQNSF", d, quick,
+            "CouplingRQNSF",
+            d,
+            quick,
         );
         case::<64, <Coupling<RationalQuadratic<8>, 23, 64, 32, 32, 14> as FlowLayers>::B>(
-            "CouplingRQNSF", d, quick,
+            "CouplingRQNSF",
+            d,
+            quick,
         );
     }
     if run("MaskedAutoregressiveRQNSF") {
         case::<10, <Autoregressive<RationalQuadratic<8>, 23, 10, 4> as FlowLayers>::B>(
-            "MaskedAutoregressiveRQNSF", d, quick,
+            "MaskedAutoregressiveRQNSF",
+            d,
+            quick,
         );
         case::<64, <Autoregressive<RationalQuadratic<8>, 23, 64, 5> as FlowLayers>::B>(
-            "MaskedAutoregressiveRQNSF", d, quick,
+            "MaskedAutoregressiveRQNSF",
+            d,
+            quick,
         );
     }
     if run("wide") {

@@ -137,7 +137,10 @@ fn by_blocks<T: Real, const D: usize, const C: usize>(
     for (events, ld) in blocks.iter_mut().zip(ld_blocks) {
         let mut block = to_block(events);
         let mut context_events = [SVector::<T, C>::zeros(); LANES];
-        for (c, given) in context_events.iter_mut().zip(contexts.range(start, LANES).iter()) {
+        for (c, given) in context_events
+            .iter_mut()
+            .zip(contexts.range(start, LANES).iter())
+        {
             *c = *given;
         }
         lanes(&mut block, &to_block(&context_events), ld);

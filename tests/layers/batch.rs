@@ -7,13 +7,22 @@ use flows::batch::{Contexts, LANES, PARALLEL_MIN};
 use flows::distribution::Distribution;
 use flows::nalgebra::SVector;
 use flows::{
-    Bijection, CouplingRQNSF, Error, Flow, IAF, MAF, MaskedAutoregressiveRQNSF, NICE, Real,
-    RealNVP,
+    Bijection, CouplingRQNSF, Error, Flow, IAF, MAF, MaskedAutoregressiveRQNSF, NICE, Real, RealNVP,
 };
 use harness::{perturb, random_vector, rng};
 
 /// Batch sizes around the lane block, the chunk, a piece and the parallel threshold.
-const SIZES: [usize; 9] = [0, 1, LANES - 1, LANES + 1, 64, 65, 200, 1025, PARALLEL_MIN + 37];
+const SIZES: [usize; 9] = [
+    0,
+    1,
+    LANES - 1,
+    LANES + 1,
+    64,
+    65,
+    200,
+    1025,
+    PARALLEL_MIN + 37,
+];
 
 /// Relative difference of `a` from `b`, against a floor of 1.
 fn relative<T: Real>(a: T, b: T) -> f64 {
@@ -60,7 +69,11 @@ fn check_batches<T, const D: usize, const C: usize, B, Base>(
                 log_p_flat[i]
             );
             let (z, l) = flow.forward(&xs[i], &cs[i]);
-            assert!(relative(ld[i], l) < tol, "n = {n}, event {i}: log-det {:?} vs {l:?}", ld[i]);
+            assert!(
+                relative(ld[i], l) < tol,
+                "n = {n}, event {i}: log-det {:?} vs {l:?}",
+                ld[i]
+            );
             for k in 0..D {
                 assert!(relative(zs[i][k], z[k]) < tol, "n = {n}, event {i}, z[{k}]");
                 assert!(
@@ -70,7 +83,10 @@ fn check_batches<T, const D: usize, const C: usize, B, Base>(
                     back[i * D + k]
                 );
             }
-            assert!(relative(ld_back[i], -ld[i]) < tol * 100.0, "n = {n}: inverse log-det");
+            assert!(
+                relative(ld_back[i], -ld[i]) < tol * 100.0,
+                "n = {n}: inverse log-det"
+            );
         }
 
         // Shared context: the same as that context given to every event.
@@ -84,13 +100,27 @@ fn check_batches<T, const D: usize, const C: usize, B, Base>(
         // Samples: deterministic, with the densities of the samples.
         let mut samples = vec![SVector::<T, D>::zeros(); n];
         let mut sample_lp = vec![T::zero(); n];
-        flow.sample_batch_given(&mut rng(seed + 1), Contexts::Each(&cs), &mut samples[..], &mut sample_lp)
-            .unwrap();
+        flow.sample_batch_given(
+            &mut rng(seed + 1),
+            Contexts::Each(&cs),
+            &mut samples[..],
+            &mut sample_lp,
+        )
+        .unwrap();
         let mut again = vec![T::zero(); n * D];
-        flow.sample_batch_given(&mut rng(seed + 1), Contexts::Each(&cs), &mut again[..], &mut [])
-            .unwrap();
+        flow.sample_batch_given(
+            &mut rng(seed + 1),
+            Contexts::Each(&cs),
+            &mut again[..],
+            &mut [],
+        )
+        .unwrap();
         for i in 0..n {
-            assert_eq!(samples[i].as_slice(), &again[i * D..(i + 1) * D], "n = {n}: samples");
+            assert_eq!(
+                samples[i].as_slice(),
+                &again[i * D..(i + 1) * D],
+                "n = {n}: samples"
+            );
             let lp = flow.log_prob_given(&samples[i], &cs[i]);
             assert!(
                 relative(sample_lp[i], lp) < tol.max(1e-10) * 1000.0,
@@ -137,7 +167,9 @@ fn mismatched_lengths_are_errors() {
     fn length(what: &'static str, expected: usize, found: usize) -> impl Fn(Error) -> bool {
         move |e| matches!(e, Error::Length { what: w, expected: x, found: f } if w == what && x == expected && f == found)
     }
-    let e = flow.log_prob_batch_given(&xs[..], Contexts::Each(&cs), &mut out).unwrap_err();
+    let e = flow
+        .log_prob_batch_given(&xs[..], Contexts::Each(&cs), &mut out)
+        .unwrap_err();
     assert!(length("contexts", 3, 2)(e.clone()), "{e}");
     let e = flow
         .log_prob_batch_given(&xs[..], Contexts::Shared(&cs[0]), &mut out[..2])
@@ -155,11 +187,21 @@ fn mismatched_lengths_are_errors() {
     assert!(length("outputs", 3, 2)(e.clone()), "{e}");
     let mut zs = [SVector::<f32, 4>::zeros(); 3];
     let e = flow
-        .inverse_batch_into_given(&xs[..], Contexts::Shared(&cs[0]), &mut zs[..], &mut out[..1])
+        .inverse_batch_into_given(
+            &xs[..],
+            Contexts::Shared(&cs[0]),
+            &mut zs[..],
+            &mut out[..1],
+        )
         .unwrap_err();
     assert!(length("log-dets", 3, 1)(e.clone()), "{e}");
     let e = flow
-        .sample_batch_given(&mut rng(0), Contexts::Shared(&cs[0]), &mut zs[..], &mut out[..2])
+        .sample_batch_given(
+            &mut rng(0),
+            Contexts::Shared(&cs[0]),
+            &mut zs[..],
+            &mut out[..2],
+        )
         .unwrap_err();
     assert!(length("log-probabilities", 3, 2)(e.clone()), "{e}");
     let mut events = xs;

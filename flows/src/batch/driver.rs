@@ -2,9 +2,9 @@
 
 use core::marker::PhantomData;
 
-use super::{CHUNK, EventsMut, PARALLEL_PIECE};
 #[cfg(feature = "rayon")]
 use super::PARALLEL_MIN;
+use super::{CHUNK, EventsMut, PARALLEL_PIECE};
 use crate::{Error, Real};
 
 /// `Ok` when `found == expected`, else an [`Error::Length`] naming `what`.
@@ -48,9 +48,7 @@ impl<'a, T, const D: usize, Z: ?Sized> EventsOut<'a, T, D, Z> {
     }
 }
 
-impl<T: Real, const D: usize, Z: EventsMut<T, D> + Send + ?Sized> Split
-    for EventsOut<'_, T, D, Z>
-{
+impl<T: Real, const D: usize, Z: EventsMut<T, D> + Send + ?Sized> Split for EventsOut<'_, T, D, Z> {
     fn len(&self) -> usize {
         self.0.count().unwrap_or(0)
     }

@@ -55,7 +55,7 @@ impl<T: Real, const D: usize> EventsMut<T, D> for [SVector<T, D>] {
 
 impl<T: Real, const D: usize> Events<T, D> for [T] {
     fn count(&self) -> Result<usize, Error> {
-        if D == 0 || self.len() % D != 0 {
+        if D == 0 || !self.len().is_multiple_of(D) {
             return Err(Error::Length {
                 what: "flat events (a multiple of the event size)",
                 expected: self.len().checked_div(D).unwrap_or(0) * D,

@@ -187,7 +187,11 @@ where
                     *lb = self.base.log_prob(z);
                 }
                 let contexts = contexts.range(first + start, chunk);
-                if self.bijection.inverse_batch(buf, contexts, log_det).is_err() {
+                if self
+                    .bijection
+                    .inverse_batch(buf, contexts, log_det)
+                    .is_err()
+                {
                     buf.fill(SVector::repeat(T::lit(f64::NAN)));
                 }
                 out.write(start, buf);

@@ -41,7 +41,7 @@ pub(crate) fn exp<I: Isa>(isa: I, x: I::V) -> I::V {
             8.333_452e-3,
             4.166_579_6e-2,
             1.666_666_5e-1,
-            5.000_000_1e-1,
+            5.0e-1,
         ],
     );
     let y = isa.add(isa.fma(p, isa.mul(r, r), r), isa.splat(1.0));
@@ -135,16 +135,23 @@ pub(crate) fn tanh<I: Isa>(isa: I, x: I::V) -> I::V {
         z,
         &[
             -5.704_988_7e-3,
-            2.063_908_9e-2,
+            2.063_909e-2,
             -5.373_971_6e-2,
             1.333_144_2e-1,
-            -3.333_328_2e-1,
+            -3.333_328e-1,
         ],
     );
     let small = isa.fma(isa.mul(x, z), p, x);
     let e = exp(isa, isa.add(a, a));
-    let large = isa.sub(isa.splat(1.0), isa.div(isa.splat(2.0), isa.add(e, isa.splat(1.0))));
-    let large = isa.select(isa.lt(x, isa.splat(0.0)), isa.sub(isa.splat(0.0), large), large);
+    let large = isa.sub(
+        isa.splat(1.0),
+        isa.div(isa.splat(2.0), isa.add(e, isa.splat(1.0))),
+    );
+    let large = isa.select(
+        isa.lt(x, isa.splat(0.0)),
+        isa.sub(isa.splat(0.0), large),
+        large,
+    );
     isa.select(isa.lt(a, isa.splat(0.625)), small, large)
 }
 

@@ -1,13 +1,12 @@
 //! Every vector set against the scalar twin, and the twin against libm (in `f64`, rounded), over
 //! wide ranges and the edge values.
 
+use super::LANES;
 use super::dense::dense;
 use super::dispatch::{
-    exp_kernel, expm1_kernel, ln_1p_kernel, ln_kernel, sigmoid_kernel, softplus_kernel,
-    tanh_kernel,
+    exp_kernel, expm1_kernel, ln_1p_kernel, ln_kernel, sigmoid_kernel, softplus_kernel, tanh_kernel,
 };
 use super::isa::{Isa, Row, Scalar};
-use super::LANES;
 
 /// Inputs: edge values, a logarithmic sweep of both signs from the smallest subnormal to the
 /// largest finite `f32`, and a fine grid over `[-110, 110]`.
@@ -65,7 +64,11 @@ fn rows(values: &[f32]) -> std::vec::Vec<Row> {
 /// normal); 0 when both are the same special value.
 fn ulps(got: f32, want: f32) -> f64 {
     if got.is_nan() || want.is_nan() {
-        return if got.is_nan() && want.is_nan() { 0.0 } else { f64::INFINITY };
+        return if got.is_nan() && want.is_nan() {
+            0.0
+        } else {
+            f64::INFINITY
+        };
     }
     if got.is_infinite() || want.is_infinite() {
         return if got == want { 0.0 } else { f64::INFINITY };
@@ -76,15 +79,20 @@ fn ulps(got: f32, want: f32) -> f64 {
 
 type Kernel<I> = fn(I, &mut [Row]);
 
+/// A function under test: its name, its kernel (the scalar twin) and its libm reference.
+type Function = (&'static str, Kernel<Scalar>, fn(f64) -> f64);
+
 /// The functions under test: name, the kernel over any set (by set), the libm reference.
-fn functions() -> [(&'static str, Kernel<Scalar>, fn(f64) -> f64); 7] {
+fn functions() -> [Function; 7] {
     [
         ("exp", exp_kernel::kernel::<Scalar>, libm::exp),
         ("expm1", expm1_kernel::kernel::<Scalar>, libm::expm1),
         ("ln", ln_kernel::kernel::<Scalar>, libm::log),
         ("ln_1p", ln_1p_kernel::kernel::<Scalar>, libm::log1p),
         ("tanh", tanh_kernel::kernel::<Scalar>, libm::tanh),
-        ("sigmoid", sigmoid_kernel::kernel::<Scalar>, |x| 1.0 / (1.0 + libm::exp(-x))),
+        ("sigmoid", sigmoid_kernel::kernel::<Scalar>, |x| {
+            1.0 / (1.0 + libm::exp(-x))
+        }),
         ("softplus", softplus_kernel::kernel::<Scalar>, |x| {
             x.max(0.0) + libm::log1p(libm::exp(-x.abs()))
         }),
@@ -128,7 +136,11 @@ fn matches_the_twin<I: Isa>(isa: I, kernels: [Kernel<I>; 7]) {
         twin(Scalar, &mut want);
         let mut got = rows(&xs);
         kernel(isa, &mut got);
-        for ((&x, &g), &w) in xs.iter().zip(got.iter().flatten()).zip(want.iter().flatten()) {
+        for ((&x, &g), &w) in xs
+            .iter()
+            .zip(got.iter().flatten())
+            .zip(want.iter().flatten())
+        {
             assert!(ulps(g, w) <= 2.0, "{name}({x:e}): vector {g:e}, twin {w:e}");
         }
     }
@@ -144,7 +156,9 @@ fn dense_case(ld: usize, cols: usize, seed: u32) -> (std::vec::Vec<f32>, std::ve
         (state as f32 / u32::MAX as f32) * 2.0 - 1.0
     };
     let weight = (0..ld * cols).map(|_| next()).collect();
-    let x = (0..cols).map(|_| core::array::from_fn(|_| next())).collect();
+    let x = (0..cols)
+        .map(|_| core::array::from_fn(|_| next()))
+        .collect();
     (weight, x)
 }
 
@@ -169,8 +183,14 @@ fn dense_matches<I: Isa>(isa: I, kernel: fn(I, &[f32], usize, &[Row], &mut [Row]
                         + (0..cols)
                             .map(|i| weight[i * ld + r] as f64 * x[i][l] as f64)
                             .sum::<f64>();
-                    assert!((twin[r][l] as f64 - exact).abs() < 1e-5, "twin {rows}x{cols}");
-                    assert!((got[r][l] - twin[r][l]).abs() < 1e-5, "vector {rows}x{cols}");
+                    assert!(
+                        (twin[r][l] as f64 - exact).abs() < 1e-5,
+                        "twin {rows}x{cols}"
+                    );
+                    assert!(
+                        (got[r][l] - twin[r][l]).abs() < 1e-5,
+                        "vector {rows}x{cols}"
+                    );
                 }
             }
         }
@@ -179,7 +199,10 @@ fn dense_matches<I: Isa>(isa: I, kernel: fn(I, &[f32], usize, &[Row], &mut [Row]
     let (weight, x) = dense_case(4, 3, 9);
     let mut out = [[1.0; LANES]; 5];
     kernel(isa, &weight, 4, &x, &mut out);
-    assert_eq!(out, [[1.0; LANES]; 5], "more rows than the leading dimension");
+    assert_eq!(
+        out, [[1.0; LANES]; 5],
+        "more rows than the leading dimension"
+    );
     let mut out = [[1.0; LANES]; 2];
     kernel(isa, &weight[1..], 4, &x, &mut out);
     assert_eq!(out, [[1.0; LANES]; 2], "a weight of the wrong length");
@@ -238,7 +261,11 @@ mod x86 {
             twin(Scalar, &mut want);
             let mut got = rows(&xs);
             entry(&mut got);
-            for ((&x, &g), &w) in xs.iter().zip(got.iter().flatten()).zip(want.iter().flatten()) {
+            for ((&x, &g), &w) in xs
+                .iter()
+                .zip(got.iter().flatten())
+                .zip(want.iter().flatten())
+            {
                 assert!(ulps(g, w) <= 2.0, "{name}({x:e}): entry {g:e}, twin {w:e}");
             }
         }

@@ -35,8 +35,8 @@ impl Avx2 {
     #[inline]
     pub(crate) fn new() -> Option<Self> {
         #[cfg(feature = "std")]
-        let present =
-            std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
+        let present = std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma");
         #[cfg(not(feature = "std"))]
         let present = cfg!(all(target_feature = "avx2", target_feature = "fma"));
         present.then_some(Self(()))

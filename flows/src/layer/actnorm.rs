@@ -52,7 +52,12 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
 
     /// The scales once per block, by the vectorized `exp`.
     #[inline]
-    fn forward_lanes(&self, x: &mut Block<T, D>, _contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+    fn forward_lanes(
+        &self,
+        x: &mut Block<T, D>,
+        _contexts: &Block<T, C>,
+        log_det: &mut [T; LANES],
+    ) {
         let mut scale: [T; D] = core::array::from_fn(|k| -self.log_scale[k]);
         T::exp_slice(&mut scale);
         for ((row, s), shift) in x.iter_mut().zip(scale).zip(self.shift.iter()) {
@@ -66,7 +71,12 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
 
     /// The scales once per block, by the vectorized `exp`.
     #[inline]
-    fn inverse_lanes(&self, z: &mut Block<T, D>, _contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+    fn inverse_lanes(
+        &self,
+        z: &mut Block<T, D>,
+        _contexts: &Block<T, C>,
+        log_det: &mut [T; LANES],
+    ) {
         let mut scale: [T; D] = self.log_scale.into();
         T::exp_slice(&mut scale);
         for ((row, s), shift) in z.iter_mut().zip(scale).zip(self.shift.iter()) {

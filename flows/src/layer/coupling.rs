@@ -5,10 +5,10 @@ use rand::Rng;
 
 use crate::batch::{Block, LANES};
 use crate::conditioner::Partition;
-use crate::kernel::Lanes;
 use crate::gradient::{
     BijectionGradient, ConditionerGradient, Derivatives, TransformerGradient, Upstream,
 };
+use crate::kernel::Lanes;
 use crate::net::ConditionerTransform;
 use crate::transformer::Transformer;
 use crate::{Bijection, Parameters, Path, Random, Real};

@@ -5,8 +5,8 @@ use core::marker::PhantomData;
 use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
-use super::{Activation, AutoregressiveTransform, ConditionerTransform, Dense, InputDense, Tanh};
 use super::dense::mlp_lanes;
+use super::{Activation, AutoregressiveTransform, ConditionerTransform, Dense, InputDense, Tanh};
 use crate::batch::Block;
 use crate::conditioner::made::{Degrees, min_width};
 use crate::{Parameters, Path, Random, Real};

@@ -5,8 +5,8 @@ use nalgebra::SVector;
 use super::Transformer;
 use crate::Real;
 use crate::batch::{Block, LANES};
-use crate::kernel::Lanes;
 use crate::gradient::{Derivatives, TransformerGradient};
+use crate::kernel::Lanes;
 
 /// The smallest scale the affine family reaches (torchflows' `min_scale` default).
 pub const MIN_SCALE: f64 = 1e-10;
