@@ -44,8 +44,11 @@ fn rows<I: Isa, const R: usize>(
         return R;
     };
     let mut acc: [I::V; R] = core::array::from_fn(|k| isa.load(&out[k]));
-    for (column, row) in weight.chunks_exact(ld).zip(x) {
-        let Some(w) = column.get(first..).and_then(|c| c.first_chunk::<R>()) else {
+    for (i, row) in x.iter().enumerate() {
+        let Some(w) = weight
+            .get(i * ld + first..)
+            .and_then(|c| c.first_chunk::<R>())
+        else {
             continue;
         };
         let v = isa.load(row);

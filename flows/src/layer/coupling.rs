@@ -97,18 +97,53 @@ where
 
     #[inline]
     fn forward_lanes(&self, x: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
-        self.couple_lanes(x, contexts, log_det, Tr::forward_lanes);
+        if A == 0 && C == 0 {
+            self.couple_lanes_shared(x, log_det, Tr::forward_lanes_shared);
+        } else {
+            self.couple_lanes(x, contexts, log_det, Tr::forward_lanes);
+        }
     }
 
     #[inline]
     fn inverse_lanes(&self, z: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
-        self.couple_lanes(z, contexts, log_det, Tr::inverse_lanes);
+        if A == 0 && C == 0 {
+            self.couple_lanes_shared(z, log_det, Tr::inverse_lanes_shared);
+        } else {
+            self.couple_lanes(z, contexts, log_det, Tr::inverse_lanes);
+        }
     }
 }
 
 impl<Tr, Net, const D: usize, const A: usize, const B: usize, const P: usize>
     Coupling<Tr, Net, D, A, B, P>
 {
+    /// [`couple_lanes`](Self::couple_lanes) when the conditioner reads neither inputs nor a
+    /// context (elementwise layers): its parameters are evaluated once for the whole block.
+    #[inline]
+    fn couple_lanes_shared<T: Real, const C: usize>(
+        &self,
+        input: &mut Block<T, D>,
+        log_det: &mut [T; LANES],
+        map: impl Fn(&Tr, &mut [Lanes<T>], &[SVector<T, P>], &mut Lanes<T>),
+    ) where
+        Net: ConditionerTransform<T, A, C, P, B>,
+    {
+        let h = self.conditioner.eval(&SVector::zeros(), &SVector::zeros());
+        let params: [SVector<T, P>; B] = core::array::from_fn(|j| h.column(j).into_owned());
+        let mut target = [[T::zero(); LANES]; B];
+        for (t, &i) in target.iter_mut().zip(self.partition.target()) {
+            if let Some(row) = input.get(i) {
+                *t = *row;
+            }
+        }
+        map(&self.transformer, &mut target, &params, log_det);
+        for (t, &i) in target.iter().zip(self.partition.target()) {
+            if let Some(row) = input.get_mut(i) {
+                *row = *t;
+            }
+        }
+    }
+
     /// [`couple`](Self::couple) over a lane block: the conditioner and the transformer run on
     /// whole rows (their lane-block kernels).
     #[inline]

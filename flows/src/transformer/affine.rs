@@ -53,6 +53,28 @@ fn scale_lanes<T: Real, const P: usize>(
     }
 }
 
+/// [`scale`] of the first parameter of each of `h` (the same for every event), by the lane
+/// kernels over rows of up to [`LANES`] elements: calls `apply(j, α, log α)` for each element.
+#[inline]
+fn scale_shared<T: Real, const P: usize>(h: &[SVector<T, P>], mut apply: impl FnMut(usize, T, T)) {
+    let factor = T::one() - T::lit(MIN_SCALE);
+    for (g, params) in h.chunks(LANES).enumerate() {
+        let mut offset = [T::zero(); LANES];
+        for (o, p) in offset.iter_mut().zip(params) {
+            *o = p[0] * T::lit(0.5);
+        }
+        T::expm1_lanes(core::slice::from_mut(&mut offset));
+        for v in offset.iter_mut() {
+            *v *= factor;
+        }
+        let mut log_alpha = offset;
+        T::ln_1p_lanes(core::slice::from_mut(&mut log_alpha));
+        for (k, (o, la)) in offset.iter().zip(log_alpha).take(params.len()).enumerate() {
+            apply(g * LANES + k, T::one() + *o, la);
+        }
+    }
+}
+
 /// [`scale`] with `dα/du` and `d log α / du`: `(α, log α, dα/du, d log α/du)`.
 #[inline]
 fn scale_derivatives<T: Real>(u: T) -> (T, T, T, T) {
@@ -88,6 +110,44 @@ impl<T: Real> Transformer<T, 2> for Affine {
                 }
             }
         });
+    }
+    #[inline]
+    fn forward_lanes_shared(
+        &self,
+        x: &mut [Lanes<T>],
+        h: &[SVector<T, 2>],
+        log_det: &mut Lanes<T>,
+    ) {
+        let mut total = T::zero();
+        scale_shared(h, |j, alpha, log_alpha| {
+            if let (Some(x), Some(h)) = (x.get_mut(j), h.get(j)) {
+                let beta = h[1];
+                for v in x.iter_mut() {
+                    *v = alpha * *v + beta;
+                }
+                total += log_alpha;
+            }
+        });
+        log_det.iter_mut().for_each(|l| *l += total);
+    }
+    #[inline]
+    fn inverse_lanes_shared(
+        &self,
+        y: &mut [Lanes<T>],
+        h: &[SVector<T, 2>],
+        log_det: &mut Lanes<T>,
+    ) {
+        let mut total = T::zero();
+        scale_shared(h, |j, alpha, log_alpha| {
+            if let (Some(y), Some(h)) = (y.get_mut(j), h.get(j)) {
+                let beta = h[1];
+                for v in y.iter_mut() {
+                    *v = (*v - beta) / alpha;
+                }
+                total += log_alpha;
+            }
+        });
+        log_det.iter_mut().for_each(|l| *l -= total);
     }
     #[inline]
     fn inverse_lanes(&self, y: &mut [Lanes<T>], h: &[Block<T, 2>], log_det: &mut Lanes<T>) {

@@ -31,7 +31,7 @@ pub use rational_quadratic::{DEFAULT_BOUND, RationalQuadratic};
 use nalgebra::SVector;
 
 use crate::Real;
-use crate::batch::Block;
+use crate::batch::{Block, LANES};
 use crate::kernel::Lanes;
 
 /// An elementwise invertible map with `P` raw parameters per element.
@@ -58,6 +58,44 @@ pub trait Transformer<T: Real, const P: usize>: Copy + Default {
     #[inline]
     fn inverse_lanes(&self, y: &mut [Lanes<T>], h: &[Block<T, P>], log_det: &mut Lanes<T>) {
         each_lane(y, h, log_det, |y, h| self.inverse(y, h));
+    }
+
+    /// [`forward_lanes`](Transformer::forward_lanes) with the same parameters `h[j]` for every
+    /// event (layers whose conditioner reads neither inputs nor a context).
+    #[inline]
+    fn forward_lanes_shared(
+        &self,
+        x: &mut [Lanes<T>],
+        h: &[SVector<T, P>],
+        log_det: &mut Lanes<T>,
+    ) {
+        for (x, h) in x.iter_mut().zip(h) {
+            let block: Block<T, P> = core::array::from_fn(|p| [h[p]; LANES]);
+            self.forward_lanes(
+                core::slice::from_mut(x),
+                core::slice::from_ref(&block),
+                log_det,
+            );
+        }
+    }
+
+    /// [`inverse_lanes`](Transformer::inverse_lanes) with the same parameters for every event;
+    /// see [`forward_lanes_shared`](Transformer::forward_lanes_shared).
+    #[inline]
+    fn inverse_lanes_shared(
+        &self,
+        y: &mut [Lanes<T>],
+        h: &[SVector<T, P>],
+        log_det: &mut Lanes<T>,
+    ) {
+        for (y, h) in y.iter_mut().zip(h) {
+            let block: Block<T, P> = core::array::from_fn(|p| [h[p]; LANES]);
+            self.inverse_lanes(
+                core::slice::from_mut(y),
+                core::slice::from_ref(&block),
+                log_det,
+            );
+        }
     }
 }
 
