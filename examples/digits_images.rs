@@ -188,7 +188,8 @@ where
         eprintln!("phase {phase}: lr {learning_rate:.1e}, {report}");
     }
     draw(flow, path).map_err(|e| format!("{path}: {e}"))?;
-    Ok(test.iter().map(|x| -f64::from(flow.log_prob(x))).collect())
+    let log_prob = flow.log_prob_vec(test).map_err(|e| e.to_string())?;
+    Ok(log_prob.into_iter().map(|lp| -f64::from(lp)).collect())
 }
 
 /// An 8x8 grid of samples, each digit 8x8 pixels drawn as 6x6 squares, gray levels from the

@@ -283,5 +283,6 @@ where
         losses.join(" "),
         report.stop
     );
-    Ok(test.iter().map(|x| -f64::from(flow.log_prob(x))).collect())
+    let log_prob = flow.log_prob_vec(test).map_err(|e| e.to_string())?;
+    Ok(log_prob.into_iter().map(|lp| -f64::from(lp)).collect())
 }

@@ -9,7 +9,7 @@ use harness::gradient::check_transformer_gradient;
 use harness::{random_vector, rng};
 
 use super::linear_rational::check_in_layers;
-use super::splines::{check_gradient, check_increasing};
+use super::splines::{check_f32_round_trip, check_gradient, check_increasing};
 
 type Deep = DeepSigmoid<4, 2>;
 const P: usize = 24;
@@ -226,22 +226,7 @@ fn gradients() {
 
 #[test]
 fn f32_round_trip() {
-    let tr = Deep::new();
-    let mut r = rng(9);
-    for _ in 0..10 {
-        let h: SVector<f32, P> = random_vector(&mut r, 1.0);
-        for i in 0..200 {
-            let x = -20.0 + 0.2 * i as f32;
-            let (y, log_det) = tr.forward(x, &h);
-            let (back, log_det_inverse) = tr.inverse(y, &h);
-            let rounding = 8.0 * f32::EPSILON * (1.0 + y.abs()) / log_det.exp();
-            assert!(
-                (back - x).abs() < 1e-5 * (1.0 + x.abs()) + rounding,
-                "{x} -> {y} -> {back}"
-            );
-            assert!((log_det + log_det_inverse).abs() < 1e-3 * (1.0 + log_det.abs()));
-        }
-    }
+    check_f32_round_trip::<_, P>(&Deep::new(), 9, 10, (-20.0, 0.2), 8.0);
 }
 
 /// The layer harness over the event sizes of the issue (`D`, `C`, MADE width `H`).

@@ -14,7 +14,9 @@ use harness::{
     zero_parameters,
 };
 
-use super::splines::{check_bounds_and_tails, check_gradient, check_increasing, check_point};
+use super::splines::{
+    check_bounds_and_tails, check_f32_round_trip, check_gradient, check_increasing, check_point,
+};
 
 type Lrs = LinearRational<8>;
 const P: usize = 32;
@@ -268,22 +270,7 @@ fn lrs_gradients() {
 
 #[test]
 fn lrs_f32() {
-    let lrs = LinearRational::<8>::default();
-    let mut r = rng(5);
-    for _ in 0..20 {
-        let h: SVector<f32, P> = random_vector(&mut r, 1.0);
-        for i in 0..200 {
-            let x = -6.0 + 0.06 * i as f32;
-            let (y, log_det) = lrs.forward(x, &h);
-            let (back, log_det_inverse) = lrs.inverse(y, &h);
-            let rounding = 4.0 * f32::EPSILON * (1.0 + y.abs()) / log_det.exp();
-            assert!(
-                (back - x).abs() < 1e-5 * (1.0 + x.abs()) + rounding,
-                "{x} -> {y} -> {back}"
-            );
-            assert!((log_det + log_det_inverse).abs() < 1e-3 * (1.0 + log_det.abs()));
-        }
-    }
+    check_f32_round_trip::<_, P>(&LinearRational::<8>::default(), 5, 20, (-6.0, 0.06), 4.0);
 }
 
 /// The layer harness over the event sizes of the issue (`D`, `C`, MADE width `H`).
