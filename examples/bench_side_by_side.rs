@@ -14,10 +14,10 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use flows::layer::{InverseMaskedAutoregressive, MaskedAutoregressive};
+use flows::layer::{Coupling, InverseMaskedAutoregressive, MaskedAutoregressive};
 use flows::nalgebra::SVector;
-use flows::net::{Made, Tanh};
-use flows::preset::{AutoregressiveFlow, CouplingFlow};
+use flows::net::{FeedForward, Made, Tanh};
+use flows::preset::PresetLayers;
 use flows::rand::{SeedableRng, rngs::Xoshiro256PlusPlus};
 use flows::transformer::{Affine, RationalQuadratic, Shift};
 use flows::{Flow, Random};
@@ -25,29 +25,28 @@ use harness::{perturb, random_vector, rng};
 
 const BATCH: usize = 8192;
 
-/// torchflows' coupling presets: `Tr` with `P` parameters per element, half-split couplings,
-/// one hidden layer of `H` units, 2 blocks.
-type Coupling<Tr, const P: usize, const D: usize, const A: usize, const B: usize, const H: usize> =
-    CouplingFlow<f32, Tr, P, D, A, B, 0, H, 0, 2>;
+/// The base layer of torchflows' coupling presets: `Tr` with `P` parameters per element, a
+/// half-split coupling, one hidden layer of `H` units.
+type CouplingLayer<
+    Tr,
+    const P: usize,
+    const D: usize,
+    const A: usize,
+    const B: usize,
+    const H: usize,
+> = Coupling<Tr, FeedForward<f32, A, 0, H, 0, P, B>, D, A, B, P>;
 
-/// torchflows' masked autoregressive presets: a MADE of one hidden layer of `H` units (narrow
-/// widths allowed, as torchflows has them), 2 blocks.
-type Autoregressive<Tr, const P: usize, const D: usize, const H: usize> = AutoregressiveFlow<
-    f32,
-    MaskedAutoregressive<Tr, Made<f32, D, 0, H, 0, P, Tanh, true>, D, P>,
-    D,
-    0,
-    2,
->;
+/// The base layer of torchflows' masked autoregressive presets: a MADE of one hidden layer of `H`
+/// units (narrow widths allowed, as torchflows has them).
+type Autoregressive<Tr, const P: usize, const D: usize, const H: usize> =
+    MaskedAutoregressive<Tr, Made<f32, D, 0, H, 0, P, Tanh, true>, D, P>;
 
 /// The inverse of [`Autoregressive`] with the affine transformer (IAF).
-type InverseAutoregressive<const D: usize, const H: usize> = AutoregressiveFlow<
-    f32,
-    InverseMaskedAutoregressive<Affine, Made<f32, D, 0, H, 0, 2, Tanh, true>, D, 2>,
-    D,
-    0,
-    2,
->;
+type InverseAutoregressive<const D: usize, const H: usize> =
+    InverseMaskedAutoregressive<Affine, Made<f32, D, 0, H, 0, 2, Tanh, true>, D, 2>;
+
+/// Every preset here has torchflows' 2 blocks.
+const BLOCKS: usize = 2;
 
 /// The best time per call of `f` over `reps` repetitions of at least `span` each.
 fn best(reps: usize, span: Duration, mut f: impl FnMut()) -> f64 {
@@ -90,10 +89,84 @@ fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Option<R
     (threads == 1).then(f)
 }
 
-/// Times one flow and prints its JSON line.
-fn case<const D: usize, B>(name: &str, variant: &str, quick: bool)
+/// The figures of one flow: batch-1 latencies in seconds, and (log_prob, sample) seconds per batch
+/// of [`BATCH`] on one and on two threads.
+struct Figures {
+    log_prob_1: f64,
+    sample_1: f64,
+    one: Option<(f64, f64)>,
+    two: Option<(f64, f64)>,
+}
+
+impl Figures {
+    /// Times `flow` on `events`.
+    fn of<const D: usize, B>(
+        flow: &Flow<f32, D, 0, B>,
+        events: &[SVector<f32, D>],
+        reps: usize,
+        span: Duration,
+    ) -> Self
+    where
+        B: flows::Bijection<f32, D, 0> + Sync + Send,
+    {
+        let x = events[0];
+        let mut out = vec![0.0f32; events.len()];
+        let mut samples: Vec<SVector<f32, D>> =
+            std::iter::repeat_n(SVector::zeros(), events.len()).collect();
+        let mut draw = Xoshiro256PlusPlus::seed_from_u64(2);
+        let log_prob_1 = best(reps, span, || {
+            black_box(flow.log_prob(black_box(&x)));
+        });
+        let sample_1 = best(reps, span, || {
+            black_box(flow.sample(&mut draw));
+        });
+        let mut batch = |threads: usize| {
+            on_threads(threads, || {
+                let lp = best(reps, span, || {
+                    flow.log_prob_batch(black_box(events), &mut out).ok();
+                });
+                let sample = best(reps, span, || {
+                    flow.sample_batch(&mut draw, &mut samples[..], &mut []).ok();
+                });
+                (lp, sample)
+            })
+        };
+        let one = batch(1);
+        let two = batch(2);
+        Self {
+            log_prob_1,
+            sample_1,
+            one,
+            two,
+        }
+    }
+
+    /// The figures as JSON fields whose names start with `prefix`.
+    fn json(&self, prefix: &str) -> String {
+        let rate = |t: Option<(f64, f64)>, pick: fn((f64, f64)) -> f64| {
+            t.map_or("null".to_string(), |t| {
+                format!("{:.1}", BATCH as f64 / pick(t))
+            })
+        };
+        format!(
+            "\"{prefix}log_prob_1_ns\": {:.1}, \"{prefix}sample_1_ns\": {:.1}, \
+             \"{prefix}log_prob_8192_per_s\": {}, \"{prefix}sample_8192_per_s\": {}, \
+             \"{prefix}log_prob_8192_per_s_2threads\": {}, \"{prefix}sample_8192_per_s_2threads\": {}",
+            self.log_prob_1 * 1e9,
+            self.sample_1 * 1e9,
+            rate(self.one, |t| t.0),
+            rate(self.one, |t| t.1),
+            rate(self.two, |t| t.0),
+            rate(self.two, |t| t.1),
+        )
+    }
+}
+
+/// Times one preset with base layer `L` and `N` blocks, as trained (all layers) and in its
+/// inference form ([`Flow::folded`]), and prints its JSON line.
+fn case<const D: usize, const N: usize, L>(name: &str, variant: &str, quick: bool)
 where
-    B: flows::Bijection<f32, D, 0> + flows::Parameters<f32> + Random + Sync + Send,
+    L: flows::Bijection<f32, D, 0> + flows::Parameters<f32> + Random + Clone + Sync + Send,
 {
     let (reps, span) = if quick {
         (3, Duration::from_millis(60))
@@ -101,50 +174,18 @@ where
         (7, Duration::from_millis(250))
     };
     let mut r = rng(1);
-    let mut flow = Flow::<f32, D, 0, B>::random(&mut r);
+    let mut flow = Flow::<f32, D, 0, PresetLayers<f32, L, D, N>>::random(&mut r);
     perturb(&mut flow, &mut r, 0.1);
     let events: Vec<SVector<f32, D>> = (0..BATCH).map(|_| random_vector(&mut r, 1.0)).collect();
-    let x = events[0];
-    let mut out = vec![0.0f32; BATCH];
-    let mut samples: Vec<SVector<f32, D>> = std::iter::repeat_n(SVector::zeros(), BATCH).collect();
-    let mut draw = Xoshiro256PlusPlus::seed_from_u64(2);
-
-    let log_prob_1 = best(reps, span, || {
-        black_box(flow.log_prob(black_box(&x)));
-    });
-    let sample_1 = best(reps, span, || {
-        black_box(flow.sample(&mut draw));
-    });
-    let mut batch = |threads: usize| {
-        on_threads(threads, || {
-            let lp = best(reps, span, || {
-                flow.log_prob_batch(black_box(&events[..]), &mut out).ok();
-            });
-            let sample = best(reps, span, || {
-                flow.sample_batch(&mut draw, &mut samples[..], &mut []).ok();
-            });
-            (lp, sample)
-        })
-    };
-    let one = batch(1);
-    let two = batch(2);
-    let rate = |t: Option<(f64, f64)>, pick: fn((f64, f64)) -> f64| {
-        t.map_or("null".to_string(), |t| {
-            format!("{:.1}", BATCH as f64 / pick(t))
-        })
-    };
+    let layers = Figures::of(&flow, &events, reps, span);
+    let folded = flow
+        .folded()
+        .map(|folded| Figures::of(&folded, &events, reps, span));
     println!(
-        "{{\"arch\": \"{name}\", \"variant\": \"{variant}\", \"dim\": {D}, \"parameters\": {}, \
-         \"log_prob_1_ns\": {:.1}, \"sample_1_ns\": {:.1}, \
-         \"log_prob_8192_per_s\": {}, \"sample_8192_per_s\": {}, \
-         \"log_prob_8192_per_s_2threads\": {}, \"sample_8192_per_s_2threads\": {}}}",
-        <B as flows::Parameters<f32>>::COUNT,
-        log_prob_1 * 1e9,
-        sample_1 * 1e9,
-        rate(one, |t| t.0),
-        rate(one, |t| t.1),
-        rate(two, |t| t.0),
-        rate(two, |t| t.1),
+        "{{\"arch\": \"{name}\", \"variant\": \"{variant}\", \"dim\": {D}, \"parameters\": {}, {}{}}}",
+        <PresetLayers<f32, L, D, N> as flows::Parameters<f32>>::COUNT,
+        layers.json(""),
+        folded.map_or(String::new(), |f| format!(", {}", f.json("folded_"))),
     );
 }
 
@@ -167,7 +208,8 @@ fn fma_peak() -> f64 {
 fn wide(quick: bool) {
     const D: usize = 64;
     const H: usize = 256;
-    type Wide = Coupling<Affine, 2, D, 32, 32, H>;
+    type Wide =
+        Flow<f32, D, 0, PresetLayers<f32, CouplingLayer<Affine, 2, D, 32, 32, H>, D, BLOCKS>>;
     let (reps, span) = if quick {
         (3, Duration::from_millis(60))
     } else {
@@ -202,39 +244,39 @@ fn main() {
     let run = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
     let d = "torchflows";
     if run("NICE") {
-        case::<10, <Coupling<Shift, 1, 10, 5, 5, 4> as FlowLayers>::B>("NICE", d, quick);
-        case::<64, <Coupling<Shift, 1, 64, 32, 32, 7> as FlowLayers>::B>("NICE", d, quick);
+        case::<10, BLOCKS, CouplingLayer<Shift, 1, 10, 5, 5, 4>>("NICE", d, quick);
+        case::<64, BLOCKS, CouplingLayer<Shift, 1, 64, 32, 32, 7>>("NICE", d, quick);
     }
     if run("RealNVP") {
-        case::<10, <Coupling<Affine, 2, 10, 5, 5, 5> as FlowLayers>::B>("RealNVP", d, quick);
-        case::<64, <Coupling<Affine, 2, 64, 32, 32, 9> as FlowLayers>::B>("RealNVP", d, quick);
+        case::<10, BLOCKS, CouplingLayer<Affine, 2, 10, 5, 5, 5>>("RealNVP", d, quick);
+        case::<64, BLOCKS, CouplingLayer<Affine, 2, 64, 32, 32, 9>>("RealNVP", d, quick);
     }
     if run("MAF") {
-        case::<10, <Autoregressive<Affine, 2, 10, 4> as FlowLayers>::B>("MAF", d, quick);
-        case::<64, <Autoregressive<Affine, 2, 64, 5> as FlowLayers>::B>("MAF", d, quick);
+        case::<10, BLOCKS, Autoregressive<Affine, 2, 10, 4>>("MAF", d, quick);
+        case::<64, BLOCKS, Autoregressive<Affine, 2, 64, 5>>("MAF", d, quick);
     }
     if run("IAF") {
-        case::<64, <InverseAutoregressive<64, 5> as FlowLayers>::B>("IAF", d, quick);
+        case::<64, BLOCKS, InverseAutoregressive<64, 5>>("IAF", d, quick);
     }
     if run("CouplingRQNSF") {
-        case::<10, <Coupling<RationalQuadratic<8>, 23, 10, 5, 5, 10> as FlowLayers>::B>(
+        case::<10, BLOCKS, CouplingLayer<RationalQuadratic<8>, 23, 10, 5, 5, 10>>(
             "CouplingRQNSF",
             d,
             quick,
         );
-        case::<64, <Coupling<RationalQuadratic<8>, 23, 64, 32, 32, 14> as FlowLayers>::B>(
+        case::<64, BLOCKS, CouplingLayer<RationalQuadratic<8>, 23, 64, 32, 32, 14>>(
             "CouplingRQNSF",
             d,
             quick,
         );
     }
     if run("MaskedAutoregressiveRQNSF") {
-        case::<10, <Autoregressive<RationalQuadratic<8>, 23, 10, 4> as FlowLayers>::B>(
+        case::<10, BLOCKS, Autoregressive<RationalQuadratic<8>, 23, 10, 4>>(
             "MaskedAutoregressiveRQNSF",
             d,
             quick,
         );
-        case::<64, <Autoregressive<RationalQuadratic<8>, 23, 64, 5> as FlowLayers>::B>(
+        case::<64, BLOCKS, Autoregressive<RationalQuadratic<8>, 23, 64, 5>>(
             "MaskedAutoregressiveRQNSF",
             d,
             quick,
@@ -243,14 +285,4 @@ fn main() {
     if run("wide") {
         wide(quick);
     }
-}
-
-/// The bijection type of a flow type.
-trait FlowLayers {
-    /// The layers.
-    type B;
-}
-
-impl<const D: usize, B> FlowLayers for Flow<f32, D, 0, B> {
-    type B = B;
 }

@@ -30,6 +30,11 @@ pub enum Error {
         /// The repeated index.
         index: usize,
     },
+    /// A value that must be finite (and, for a scale, nonzero with a finite reciprocal) was not.
+    NotFinite {
+        /// What the value is.
+        what: &'static str,
+    },
 }
 
 impl fmt::Display for Error {
@@ -49,6 +54,7 @@ impl fmt::Display for Error {
             Error::DuplicateIndex { what, index } => {
                 write!(f, "{what} holds index {index} more than once")
             }
+            Error::NotFinite { what } => write!(f, "{what} is not finite"),
         }
     }
 }

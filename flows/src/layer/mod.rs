@@ -3,6 +3,7 @@
 mod actnorm;
 mod autoregressive;
 mod coupling;
+mod diagonal;
 mod elementwise;
 mod lu;
 mod lu_matrix;
@@ -15,6 +16,7 @@ pub use autoregressive::{
     MaskedAutoregressive,
 };
 pub use coupling::Coupling;
+pub use diagonal::Diagonal;
 pub use elementwise::{Elementwise, ElementwiseAffine, ElementwiseScale, ElementwiseShift};
 pub use lu::LuLinear;
 pub use lu_matrix::LuMatrix;

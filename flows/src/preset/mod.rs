@@ -87,6 +87,7 @@
 
 mod autoregressive;
 mod coupling;
+pub mod folded;
 mod multiscale;
 mod spline;
 
@@ -94,6 +95,7 @@ pub use autoregressive::{
     AutoregressiveBlock, AutoregressiveFlow, AutoregressiveLayers, made_width,
 };
 pub use coupling::{CouplingBlock, CouplingFlow, CouplingLayers};
+pub use folded::{Folded, FoldedFlow, PresetLayers};
 pub use multiscale::{
     BlockKind, ChannelSplits, Checkerboards, GlowStep, ImageOptions, LastLevel, Level, MaskFamily,
     MaskedBlock, MultiscaleFlow, Normalized, Stage,

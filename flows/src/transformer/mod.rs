@@ -21,6 +21,7 @@ mod knots;
 mod linear_rational;
 mod rational_quadratic;
 
+pub(crate) use affine::scale as affine_scale;
 pub use affine::{Affine, MIN_SCALE, Scale, Shift};
 pub use deep_sigmoid::{DeepSigmoid, Sigmoid};
 pub use inverted::{InverseAffine, Inverted};
