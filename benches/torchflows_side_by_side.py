@@ -10,7 +10,8 @@ Setup (not part of CI; needs Python 3.9+ and about 3 GB for torch):
     venv-torch/bin/python benches/torchflows_side_by_side.py [--quick] [--only RealNVP]
 
 It builds and runs `cargo run --release --features rayon --example bench_side_by_side`, which
-prints one JSON line per architecture. Every figure on both sides is the best of several timed
+prints one JSON line per architecture, with the figures of the
+flow as built and of its inference form (`Flow::folded`, a second table row). Every figure on both sides is the best of several timed
 repetitions (the least disturbed by other work on a shared machine), under `torch.no_grad()`, in
 float32, with `torch.set_num_threads(1)` (and 2 for the two-thread columns).
 """
@@ -104,6 +105,24 @@ def torchflows_figures(arch, dim, variant, reps, span):
     return out
 
 
+def print_row(name, row, theirs, columns, prefix):
+    """One table row: our figures (fields starting with prefix) against torchflows'."""
+    cells = []
+    for key, _, latency in columns:
+        a, b = row.get(prefix + key), theirs.get(key)
+        if a is None or b is None:
+            cells.append("")
+            continue
+        ratio = b / a if latency else a / b
+        if latency:
+            cells.append(f"{a:.0f} ns vs {b / 1e3:.0f} µs: **{ratio:.0f}x**")
+        else:
+            cells.append(f"{a / 1e6:.2f} M/s vs {b / 1e3:.1f} k/s: **{ratio:.0f}x**")
+    one, two = row.get(prefix + "log_prob_8192_per_s"), row.get(prefix + "log_prob_8192_per_s_2threads")
+    scaling = f"{two / one:.2f}x" if one and two else ""
+    print(f"| {name} | {row['dim']} | " + " | ".join(cells) + f" | {scaling} |")
+
+
 def ours(args):
     command = ["cargo", "run", "--release", "--features", "rayon", "--example", "bench_side_by_side", "--"]
     if args.quick:
@@ -137,21 +156,10 @@ def main():
     print("|---|---|" + "---|" * (len(columns) + 1))
     for row in rows:
         theirs = torchflows_figures(row["arch"], row["dim"], row["variant"], reps, span)
-        cells = []
-        for key, _, latency in columns:
-            a, b = row.get(key), theirs.get(key)
-            if a is None or b is None:
-                cells.append("")
-                continue
-            ratio = b / a if latency else a / b
-            if latency:
-                cells.append(f"{a:.0f} ns vs {b / 1e3:.0f} µs: **{ratio:.0f}x**")
-            else:
-                cells.append(f"{a / 1e6:.2f} M/s vs {b / 1e3:.1f} k/s: **{ratio:.0f}x**")
-        two = row.get("log_prob_8192_per_s_2threads")
-        scaling = f"{two / row['log_prob_8192_per_s']:.2f}x" if two else ""
         name = row["arch"] + (" (wide: hidden 256)" if row["variant"] == "wide" else "")
-        print(f"| {name} | {row['dim']} | " + " | ".join(cells) + f" | {scaling} |")
+        print_row(name, row, theirs, columns, "")
+        if "folded_log_prob_1_ns" in row:
+            print_row(name + ", folded", row, theirs, columns, "folded_")
         if "conditioner_gflops" in row:
             print(f"\nwide conditioner: {row['conditioner_gflops']:.1f} GFLOP/s of a measured FMA peak of "
                   f"{row['peak_gflops']:.1f} GFLOP/s ({100 * row['conditioner_gflops'] / row['peak_gflops']:.0f} %)")
