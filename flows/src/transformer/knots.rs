@@ -93,6 +93,7 @@ pub(crate) fn clamp_unit<T: Real>(t: T) -> T {
 
 /// The constants of one knot parameterization: how raw widths, heights and derivatives become
 /// knots.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Scheme<T> {
     /// The smallest fraction of the interval one bin spans (in width and in height).
     pub min_bin: T,
@@ -113,10 +114,22 @@ pub(crate) struct Scheme<T> {
 }
 
 impl<T: Real> Scheme<T> {
+    /// The height logit of a bin from its raw width and height parameters.
+    #[inline]
+    pub fn height_logit(&self, ux: T, uy: T) -> T {
+        self.ux_in_heights * ux + self.uy_scale * uy
+    }
+
+    /// The softplus argument of an interior derivative with raw parameter `u`.
+    #[inline]
+    pub fn derivative_argument(&self, u: T) -> T {
+        self.offset + self.ud_scale * u
+    }
+
     /// The interior derivative from its raw parameter, and its derivative with respect to it.
     #[inline]
     pub fn derivative(&self, u: T) -> (T, T) {
-        let arg = self.offset + self.ud_scale * u;
+        let arg = self.derivative_argument(u);
         (
             self.min_derivative + softplus(arg),
             self.ud_scale * sigmoid(arg),
@@ -125,7 +138,7 @@ impl<T: Real> Scheme<T> {
 }
 
 /// One bin: its left knot `(x0, y0)`, width, height and the derivatives at its two knots.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Bin<T> {
     pub k: usize,
     pub x0: T,
@@ -165,10 +178,7 @@ impl<T: Real, const K: usize> Knots<T, K> {
         let ux = u.iter().take(K);
         let uy = u.iter().skip(K).take(K);
         let px = softmax::<T, K>(ux.clone().copied());
-        let py = softmax::<T, K>(
-            ux.zip(uy)
-                .map(|(&a, &b)| scheme.ux_in_heights * a + scheme.uy_scale * b),
-        );
+        let py = softmax::<T, K>(ux.zip(uy).map(|(&a, &b)| scheme.height_logit(a, b)));
         Self {
             scheme,
             bound: T::lit(bound),
@@ -205,6 +215,18 @@ impl<T: Real, const K: usize> Knots<T, K> {
     /// The bin holding `v` (an input, or an output if `by_output`): the last whose left knot is at
     /// most `v`; the first for NaN.
     pub fn locate(&self, u: &[T], v: T, by_output: bool) -> Bin<T> {
+        let mut bin = self.bin_of(v, by_output);
+        let derivative = |i: usize| match self.derivative_index(i).and_then(|p| u.get(p)) {
+            Some(&u) => self.scheme.derivative(u).0,
+            None => self.scheme.boundary_derivative,
+        };
+        bin.d0 = derivative(bin.k);
+        bin.d1 = derivative(bin.k + 1);
+        bin
+    }
+
+    /// [`locate`](Self::locate) without the knot derivatives (left at 1).
+    pub fn bin_of(&self, v: T, by_output: bool) -> Bin<T> {
         let b = self.bound;
         let two_b = b + b;
         let (mut cx, mut cy) = (T::zero(), T::zero());
@@ -235,17 +257,17 @@ impl<T: Real, const K: usize> Knots<T, K> {
                 bin.height = right_y - left_y;
             }
         }
-        let ud = u.iter().skip(self.scheme.ud_start);
-        let interior = |i: usize| {
-            // Knot i (1 <= i <= K - 1) has raw derivative u_d[i - 1].
-            match i.checked_sub(1).and_then(|i| ud.clone().nth(i)) {
-                Some(&u) if i < K => self.scheme.derivative(u).0,
-                _ => self.scheme.boundary_derivative,
-            }
-        };
-        bin.d0 = interior(bin.k);
-        bin.d1 = interior(bin.k + 1);
         bin
+    }
+
+    /// Where in the raw parameters knot `i`'s derivative is: `None` for the boundary knots
+    /// (`0` and `K`), whose derivative is fixed. Knot `i` (`1 ≤ i ≤ K − 1`) has raw derivative
+    /// `u_d[i − 1]`.
+    #[inline]
+    pub fn derivative_index(&self, i: usize) -> Option<usize> {
+        i.checked_sub(1)
+            .filter(|_| i < K)
+            .map(|i| self.scheme.ud_start + i)
     }
 
     /// Chains partial derivatives with respect to `bin`'s quantities to the raw parameters `u`,

@@ -20,6 +20,7 @@ mod inverted;
 mod knots;
 mod linear_rational;
 mod rational_quadratic;
+mod spline_lanes;
 
 pub(crate) use affine::scale as affine_scale;
 pub use affine::{Affine, MIN_SCALE, Scale, Shift};

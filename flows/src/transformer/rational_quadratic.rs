@@ -6,8 +6,11 @@ use super::Transformer;
 use super::knots::{
     Bin, Knots, Local, Parameterization, Scheme, clamp_unit, softplus, unit_softplus_offset,
 };
+use super::spline_lanes::{Direction, spline_lanes};
 use crate::Real;
+use crate::batch::Block;
 use crate::gradient::{Derivatives, TransformerGradient};
+use crate::kernel::Lanes;
 
 /// The default half-width `B` of the spline's interval `[-B, B]`.
 ///
@@ -136,6 +139,15 @@ fn scheme<T: Real, const K: usize>(p: Parameterization) -> Scheme<T> {
 /// The spline inside one bin at relative position `xi`: `(y, log dy/dx)`.
 #[inline]
 fn eval<T: Real>(bin: &Bin<T>, xi: T) -> (T, T) {
+    let (y, [s, numerator, den]) = eval_terms(bin, xi);
+    (y, log_derivative(s.ln(), numerator.ln(), den.ln()))
+}
+
+/// The spline inside one bin at relative position `xi`: `y` and the three positive terms whose
+/// logarithms make `log dy/dx` (see [`log_derivative`]): the bin's slope `s`, the numerator and
+/// the denominator.
+#[inline]
+pub(super) fn eval_terms<T: Real>(bin: &Bin<T>, xi: T) -> (T, [T; 3]) {
     let two = T::lit(2.0);
     let s = bin.height / bin.width;
     let theta = xi * (T::one() - xi);
@@ -143,14 +155,21 @@ fn eval<T: Real>(bin: &Bin<T>, xi: T) -> (T, T) {
     let den = s + (bin.d1 + bin.d0 - two * s) * theta;
     let y = bin.y0 + bin.height * (s * xi * xi + bin.d0 * theta) / den;
     let numerator = bin.d1 * xi * xi + two * s * theta + bin.d0 * one_minus * one_minus;
-    let log_det = two * s.ln() + numerator.ln() - two * den.ln();
-    (y, log_det)
+    (y, [s, numerator, den])
+}
+
+/// `log dy/dx = 2 ln s + ln numerator − 2 ln denominator` from the logarithms of
+/// [`eval_terms`]' terms.
+#[inline]
+pub(super) fn log_derivative<T: Real>(ln_s: T, ln_numerator: T, ln_den: T) -> T {
+    let two = T::lit(2.0);
+    two * ln_s + ln_numerator - two * ln_den
 }
 
 /// The relative position in `bin` whose image is `y`: the root of the quadratic
 /// `a ξ² + b ξ + c = 0` in `[0, 1]`, in the form without cancellation.
 #[inline]
-fn solve<T: Real>(bin: &Bin<T>, y: T) -> T {
+pub(super) fn solve<T: Real>(bin: &Bin<T>, y: T) -> T {
     let two = T::lit(2.0);
     let s = bin.height / bin.width;
     let dy = y - bin.y0;
@@ -193,6 +212,20 @@ impl<T: Real, const K: usize, const P: usize> Transformer<T, P> for RationalQuad
         let bin = knots.locate(h.as_slice(), y, true);
         let xi = solve(&bin, y);
         (bin.x0 + xi * bin.width, -eval(&bin, xi).1)
+    }
+
+    #[inline]
+    fn forward_lanes(&self, x: &mut [Lanes<T>], h: &[Block<T, P>], log_det: &mut Lanes<T>) {
+        Self::check::<P>();
+        let scheme = scheme::<T, K>(self.parameterization);
+        spline_lanes::<T, K, P>(&scheme, self.bound, x, h, log_det, Direction::Forward);
+    }
+
+    #[inline]
+    fn inverse_lanes(&self, y: &mut [Lanes<T>], h: &[Block<T, P>], log_det: &mut Lanes<T>) {
+        Self::check::<P>();
+        let scheme = scheme::<T, K>(self.parameterization);
+        spline_lanes::<T, K, P>(&scheme, self.bound, y, h, log_det, Direction::Inverse);
     }
 }
 
