@@ -16,7 +16,8 @@ use crate::{Bijection, Inverse, Parameters, Path, Random, Real};
 /// [`forward`](Bijection::forward) (data to latent, the density direction) costs one network
 /// pass; [`inverse`](Bijection::inverse) (sampling) solves for `x_0, x_1, ...` in `D` sequential
 /// steps through the network's [incremental evaluation](AutoregressiveTransform), which for
-/// [`Made`] costs about one pass in all (torchflows runs `D` full passes). The Jacobian is
+/// [`Made`] costs about one pass in all (torchflows runs `D` full passes), over one event or a
+/// lane block of events. The Jacobian is
 /// triangular: `log|det dz/dx| = sum_i log Tr'(x_i)`. `D = 1` works (the single element's
 /// parameters then depend on the context only).
 ///
@@ -73,6 +74,24 @@ where
             }
         }
         (x, log_det)
+    }
+
+    /// The network's [sequential lane-block
+    /// evaluation](AutoregressiveTransform::sequential_lanes), solving for one element of every
+    /// event at a time with the transformer's lane kernel.
+    #[inline]
+    fn inverse_lanes(&self, z: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+        self.conditioner.sequential_lanes(contexts, |i, h| {
+            let Some(row) = z.get_mut(i) else {
+                return [T::zero(); LANES];
+            };
+            self.transformer.inverse_lanes(
+                core::slice::from_mut(row),
+                core::slice::from_ref(h),
+                log_det,
+            );
+            *row
+        });
     }
 }
 

@@ -4,7 +4,9 @@ use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
 use super::ConditionerTransform;
+use crate::batch::{Block, LANES};
 use crate::gradient::ConditionerGradient;
+use crate::kernel::Lanes;
 use crate::{Parameters, Path, Random, Real};
 
 /// A conditioner transform from a `D`-vector (and the context) to `P` parameters for each of its
@@ -38,6 +40,36 @@ pub trait AutoregressiveTransform<T: Real, const D: usize, const C: usize, const
 
     /// Records `x_i = value` (elements are pushed in order `0, 1, ...`).
     fn push(&self, state: &mut Self::State, i: usize, value: T);
+
+    /// The sequential evaluation over a lane block of events with contexts `contexts`: for
+    /// `i = 0, 1, ..., D − 1`, calls `step(i, h_i)` with the parameters of element `i` of every
+    /// event (`h_i[p][l]`, given the `x_<i` returned so far) and takes back `x_i` of every event.
+    ///
+    /// Networks with lane-block kernels override this; the default runs the incremental
+    /// evaluation one event at a time (one state per lane).
+    #[inline]
+    fn sequential_lanes(
+        &self,
+        contexts: &Block<T, C>,
+        mut step: impl FnMut(usize, &Block<T, P>) -> Lanes<T>,
+    ) {
+        let mut states: [Self::State; LANES] =
+            core::array::from_fn(|l| self.start(&SVector::from_fn(|k, _| contexts[k][l])));
+        for i in 0..D {
+            let mut h = [[T::zero(); LANES]; P];
+            for (l, state) in states.iter().enumerate() {
+                for (row, v) in h.iter_mut().zip(self.element(state, i).iter()) {
+                    row[l] = *v;
+                }
+            }
+            let x = step(i, &h);
+            if i + 1 < D {
+                for (state, &value) in states.iter_mut().zip(x.iter()) {
+                    self.push(state, i, value);
+                }
+            }
+        }
+    }
 }
 
 /// One step of [`AutoregressiveGradient::backward_sequential`]: given the element `i`, its

@@ -6,9 +6,11 @@ use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
 use super::dense::mlp_lanes;
+use super::made_incremental::MadeState;
 use super::{Activation, AutoregressiveTransform, ConditionerTransform, Dense, InputDense, Tanh};
 use crate::batch::Block;
 use crate::conditioner::made::{Degrees, min_width};
+use crate::kernel::Lanes;
 use crate::{Parameters, Path, Random, Real};
 
 /// A masked feed-forward network from `D` inputs and `C` context values to `P` parameters for
@@ -52,7 +54,9 @@ use crate::{Parameters, Path, Random, Real};
 /// keeps every hidden layer's pre-activations and adds to them as each `x_i` becomes known (one
 /// column of the input weights per step, and in deeper layers only the columns of the units
 /// that have just become final), then evaluates only the `P` output rows of element `i`. The
-/// whole sequential pass costs about one full pass.
+/// whole sequential pass costs about one full pass, for one event and, through the lane-block
+/// kernels, for a lane block of events
+/// ([`sequential_lanes`](AutoregressiveTransform::sequential_lanes)).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Made<
     T: Real,
@@ -68,22 +72,6 @@ pub struct Made<
     pub(super) hidden: [Dense<T, H, H>; M],
     pub(super) output: [Dense<T, P, H>; D],
     activation: PhantomData<Act>,
-}
-
-/// The state of [`Made`]'s incremental evaluation: for each hidden layer, the activations of the
-/// units whose inputs are all known and the partial pre-activations of the others.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct MadeState<T: Real, const H: usize, const M: usize> {
-    first: SVector<T, H>,
-    deeper: [SVector<T, H>; M],
-}
-
-impl<T: Real, const H: usize, const M: usize> MadeState<T, H, M> {
-    /// The last hidden layer.
-    #[inline]
-    fn last(&self) -> &SVector<T, H> {
-        self.deeper.last().unwrap_or(&self.first)
-    }
 }
 
 /// `y[from..] += a * w[from..]`.
@@ -111,7 +99,7 @@ impl<
     /// The hidden degrees.
     pub const DEGREES: Degrees = Degrees::new(D, C, H);
 
-    const WIDE_ENOUGH: () = assert!(
+    pub(super) const WIDE_ENOUGH: () = assert!(
         NARROW || H >= min_width(D, C),
         "MADE hidden width H must be at least D - 1 (D with a context), or some inputs condition \
          nothing; widen it, or opt in with NARROW = true"
@@ -197,47 +185,7 @@ impl<
     /// the units it may see are read).
     #[inline]
     pub(super) fn output_at(&self, i: usize, last: &SVector<T, H>) -> SVector<T, P> {
-        let Some(block) = self.output.get(i) else {
-            return SVector::zeros();
-        };
-        let end = Self::DEGREES.units_read_by_output(i);
-        let mut out = block.bias;
-        let columns = block.weight.as_slice().chunks_exact(P.max(1));
-        for (column, &h) in columns.zip(last.as_slice()).take(end) {
-            for (o, w) in out.as_mut_slice().iter_mut().zip(column) {
-                *o += *w * h;
-            }
-        }
-        out
-    }
-
-    /// Marks the units of degree `degree` final in every hidden layer: applies the activation to
-    /// them, and adds their contributions to the layer above.
-    #[inline]
-    fn finalize(&self, state: &mut MadeState<T, H, M>, degree: usize) {
-        let degrees = Self::DEGREES;
-        let (lo, hi) = (degrees.first_unit(degree), degrees.first_unit(degree + 1));
-        if lo == hi {
-            return;
-        }
-        let activate = |v: &mut SVector<T, H>| {
-            for y in v.as_mut_slice().iter_mut().take(hi).skip(lo) {
-                *y = Act::apply(*y);
-            }
-        };
-        activate(&mut state.first);
-        let mut below = &state.first;
-        for (layer, current) in self.hidden.iter().zip(state.deeper.iter_mut()) {
-            let units = below
-                .as_slice()
-                .iter()
-                .zip(layer.weight.as_slice().chunks_exact(H.max(1)));
-            for (&h, column) in units.take(hi).skip(lo) {
-                axpy_tail(current.as_mut_slice(), column, lo, h);
-            }
-            activate(current);
-            below = current;
-        }
+        SVector::from(self.output_values(i, last.as_slice()))
     }
 }
 
@@ -256,29 +204,33 @@ impl<
 
     #[inline]
     fn start(&self, context: &SVector<T, C>) -> Self::State {
-        let () = Self::WIDE_ENOUGH;
-        let mut state = MadeState {
-            first: self.input.context_weight * context + self.input.bias,
-            deeper: core::array::from_fn(|l| {
-                self.hidden.get(l).map_or(SVector::zeros(), |d| d.bias)
-            }),
-        };
-        self.finalize(&mut state, 0);
-        state
+        self.start_values(context.as_slice())
     }
 
     #[inline]
     fn element(&self, state: &Self::State, i: usize) -> SVector<T, P> {
-        self.output_at(i, state.last())
+        SVector::from(self.output_values(i, state.last()))
     }
 
     #[inline]
     fn push(&self, state: &mut Self::State, i: usize, value: T) {
-        let from = Self::DEGREES.units_fed_by_input(i);
-        if let Some(column) = self.input.weight.as_slice().chunks_exact(H.max(1)).nth(i) {
-            axpy_tail(state.first.as_mut_slice(), column, from, value);
+        self.push_values(state, i, value);
+    }
+
+    /// The same incremental evaluation over lane rows, through the lane-block kernels.
+    #[inline]
+    fn sequential_lanes(
+        &self,
+        contexts: &Block<T, C>,
+        mut step: impl FnMut(usize, &Block<T, P>) -> Lanes<T>,
+    ) {
+        let mut state = self.start_values(contexts);
+        for i in 0..D {
+            let x = step(i, &self.output_values(i, state.last()));
+            if i + 1 < D {
+                self.push_values(&mut state, i, x);
+            }
         }
-        self.finalize(state, i + 1);
     }
 }
 

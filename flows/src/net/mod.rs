@@ -17,6 +17,7 @@ mod feed_forward;
 mod linear;
 mod made;
 mod made_gradient;
+mod made_incremental;
 mod residual;
 
 pub use activation::{Activation, Relu, Tanh};
@@ -29,7 +30,8 @@ pub use convolution::Conv3x3;
 pub use dense::{Dense, InputDense};
 pub use feed_forward::FeedForward;
 pub use linear::Linear;
-pub use made::{Made, MadeState};
+pub use made::Made;
+pub use made_incremental::MadeState;
 pub use residual::ResidualFeedForward;
 
 use nalgebra::{SMatrix, SVector};
