@@ -3,36 +3,46 @@
 
 use super::isa::{Isa, Row};
 
+/// Calls `$block::<I, R, S>($args)` for the largest register block of `R` rows (`S` sets of
+/// accumulators) that fits both `$len` rows and the set's [`Isa::BLOCK`]; the blocks below 4
+/// rows split the columns over several sets so that at least 8 multiply-adds are in flight.
+macro_rules! largest_block {
+    ($isa:ty, $len:expr, $block:ident($($args:expr),*)) => {
+        match $len {
+            n if n >= 16 && <$isa>::BLOCK >= 16 => $block::<$isa, 16, 1>($($args),*),
+            n if n >= 8 && <$isa>::BLOCK >= 8 => $block::<$isa, 8, 1>($($args),*),
+            n if n >= 6 => $block::<$isa, 6, 1>($($args),*),
+            n if n >= 4 => $block::<$isa, 4, 1>($($args),*),
+            n if n >= 2 => $block::<$isa, 2, 2>($($args),*),
+            _ => $block::<$isa, 1, 4>($($args),*),
+        }
+    };
+}
+pub(crate) use largest_block;
+
 /// `out[r] += Σ_i weight[i · ld + r] · x[i]` for every lane, `r < out.len()`: `weight` is a
 /// column-major matrix with leading dimension `ld` (`nalgebra`'s layout), `ld ≥ out.len()` and
-/// `x.len()` columns. Rows are computed in register blocks of 8, 4, 2 and 1 (each input row is
-/// loaded once per block). Does nothing unless the sizes fit.
+/// `x.len()` columns. Rows are computed in register blocks (see [`block`]), largest first: as
+/// many rows as the set's registers hold ([`Isa::BLOCK`]), then 6, 4, 2 and 1. Does nothing
+/// unless the sizes fit.
 #[inline(always)]
 pub(crate) fn dense<I: Isa>(isa: I, weight: &[f32], ld: usize, x: &[Row], out: &mut [Row]) {
     if out.len() > ld || weight.len() != ld * x.len() || ld == 0 {
         return;
     }
     let mut first = 0;
-    let mut rest = out;
-    while !rest.is_empty() {
-        let len = rest.len();
-        let taken = if len >= 8 {
-            rows::<I, 8>(isa, weight, ld, first, x, rest)
-        } else if len >= 4 {
-            rows::<I, 4>(isa, weight, ld, first, x, rest)
-        } else if len >= 2 {
-            rows::<I, 2>(isa, weight, ld, first, x, rest)
-        } else {
-            rows::<I, 1>(isa, weight, ld, first, x, rest)
-        };
-        first += taken;
-        rest = &mut rest[taken..];
+    while first < out.len() {
+        let rest = &mut out[first..];
+        first += largest_block!(I, rest.len(), block(isa, weight, ld, first, x, rest));
     }
 }
 
-/// The first `R` rows of `out` (rows `first..first + R` of the matrix); returns `R`.
+/// The first `R` rows of `out` (rows `first..first + R` of the matrix), with `S` sets of
+/// accumulators: set `s` sums the columns `i ≡ s (mod S)` (each input row is loaded once per
+/// block, each weight broadcast once). Returns `R`; does nothing when `out` has fewer rows or
+/// `weight` does not hold those rows of `x.len()` columns.
 #[inline(always)]
-fn rows<I: Isa, const R: usize>(
+pub(crate) fn block<I: Isa, const R: usize, const S: usize>(
     isa: I,
     weight: &[f32],
     ld: usize,
@@ -40,24 +50,43 @@ fn rows<I: Isa, const R: usize>(
     x: &[Row],
     out: &mut [Row],
 ) -> usize {
-    let Some(out) = out.first_chunk_mut::<R>() else {
+    let fits = first + R <= ld && x.len().checked_mul(ld).is_some_and(|n| n <= weight.len());
+    let (Some(out), true) = (out.first_chunk_mut::<R>(), fits) else {
         return R;
     };
-    let mut acc: [I::V; R] = core::array::from_fn(|k| isa.load(&out[k]));
-    for (i, row) in x.iter().enumerate() {
-        let Some(w) = weight
-            .get(i * ld + first..)
-            .and_then(|c| c.first_chunk::<R>())
-        else {
-            continue;
-        };
+    // Column `i < x.len()` of the block into `acc`.
+    let step = |acc: &mut [I::V; R], i: usize, row: &Row| {
+        let start = i * ld + first;
+        // SAFETY: `start + R ≤ i · ld + ld ≤ x.len() · ld ≤ weight.len()` (checked above), so
+        // the range is inside `weight`. Checked once per block, not per column.
+        let w = unsafe { weight.get_unchecked(start..start + R) };
         let v = isa.load(row);
         for (a, &w) in acc.iter_mut().zip(w) {
             *a = isa.fma(isa.splat(w), v, *a);
         }
+    };
+    let mut acc = [[isa.splat(0.0); R]; S];
+    for (a, o) in acc[0].iter_mut().zip(out.iter()) {
+        *a = isa.load(o);
     }
-    for (a, o) in acc.iter().zip(out.iter_mut()) {
-        isa.store(*a, o);
+    let groups = x.chunks_exact(S);
+    let tail = groups.remainder();
+    for (g, rows) in groups.enumerate() {
+        for (s, (acc, row)) in acc.iter_mut().zip(rows).enumerate() {
+            step(acc, g * S + s, row);
+        }
+    }
+    for (k, row) in tail.iter().enumerate() {
+        step(&mut acc[0], x.len() - tail.len() + k, row);
+    }
+    let mut sum = acc[0];
+    for set in &acc[1..] {
+        for (s, a) in sum.iter_mut().zip(set) {
+            *s = isa.add(*s, *a);
+        }
+    }
+    for (s, o) in sum.iter().zip(out.iter_mut()) {
+        isa.store(*s, o);
     }
     R
 }

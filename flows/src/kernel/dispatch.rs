@@ -6,24 +6,25 @@
 use super::dense::dense;
 use super::isa::{Isa, Row, Scalar};
 use super::math;
+use super::peak::fma_loop;
 
 /// Defines the `f32` entry point `$name` that runs the generic kernel `$kernel` under the best
 /// instruction set, and one function per set compiled with that set's target features.
 macro_rules! entry {
-    ($(#[$doc:meta])* $name:ident($($arg:ident: $t:ty),*) => $kernel:path) => {
+    ($(#[$doc:meta])* $name:ident($($arg:ident: $t:ty),*) $(-> $r:ty)? => $kernel:path) => {
         $(#[$doc])*
         #[inline]
-        pub(crate) fn $name($($arg: $t),*) {
+        pub(crate) fn $name($($arg: $t),*) $(-> $r)? {
             #[cfg(target_arch = "x86_64")]
             {
                 use super::x86::{Avx2, Avx512};
 
                 #[target_feature(enable = "avx512f")]
-                fn avx512(isa: Avx512, $($arg: $t),*) {
+                fn avx512(isa: Avx512, $($arg: $t),*) $(-> $r)? {
                     $kernel(isa, $($arg),*)
                 }
                 #[target_feature(enable = "avx2,fma")]
-                fn avx2(isa: Avx2, $($arg: $t),*) {
+                fn avx2(isa: Avx2, $($arg: $t),*) $(-> $r)? {
                     $kernel(isa, $($arg),*)
                 }
 
@@ -86,4 +87,9 @@ unary! {
 entry! {
     /// `out[r] += Σ_i weight[i · ld + r] · x[i]` over lane blocks (see [`dense`]).
     dense_rows(weight: &[f32], ld: usize, x: &[Row], out: &mut [Row]) => dense
+}
+
+entry! {
+    /// Register-only multiply-adds (see [`fma_loop`]); returns the FLOPs done.
+    fma_peak(rounds: usize, out: &mut Row) -> usize => fma_loop
 }

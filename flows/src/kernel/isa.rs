@@ -18,6 +18,10 @@ pub(crate) trait Isa: Copy {
     type V: Copy;
     /// A lane mask.
     type M: Copy;
+    /// Lane blocks that fit the vector registers with room to spare for one more block and a
+    /// broadcast value: the dense kernel's largest register block of rows (8, 6 or 16 by
+    /// [`largest_block`](super::dense::largest_block)'s rule).
+    const BLOCK: usize;
     /// Loads a row.
     fn load(self, x: &Row) -> Self::V;
     /// Stores a row.
@@ -73,6 +77,7 @@ macro_rules! lanes {
 impl Isa for Scalar {
     type V = Row;
     type M = [bool; LANES];
+    const BLOCK: usize = 8;
     #[inline(always)]
     fn load(self, x: &Row) -> Row {
         *x

@@ -14,6 +14,7 @@ mod dense;
 mod dispatch;
 mod isa;
 mod math;
+mod peak;
 #[cfg(test)]
 mod tests;
 #[cfg(target_arch = "x86_64")]
@@ -23,6 +24,22 @@ pub use crate::batch::LANES;
 
 /// One row of a lane block: one value per event.
 pub type Lanes<T> = [T; LANES];
+
+/// The practical peak of `f32` fused multiply-adds on the calling thread's core, in FLOP/s:
+/// the best of 50 runs of 2¹⁸ rounds of the dense kernel's largest register block of
+/// independent multiply-adds, from registers only, under the instruction set the kernels use.
+/// For benchmarks, to put the dense layers' rate in proportion.
+#[cfg(feature = "std")]
+pub fn fma_peak_flops() -> f64 {
+    let mut out = [0.0; LANES];
+    let mut best = 0.0f64;
+    for _ in 0..50 {
+        let start = std::time::Instant::now();
+        let flops = dispatch::fma_peak(1 << 18, &mut out);
+        best = best.max(flops as f64 / start.elapsed().as_secs_f64());
+    }
+    best
+}
 
 /// The lane-block kernels of a scalar type (`f32`: vectorized; `f64`: plain loops).
 ///

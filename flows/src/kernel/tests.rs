@@ -2,11 +2,12 @@
 //! wide ranges and the edge values.
 
 use super::LANES;
-use super::dense::dense;
+use super::dense::{block, dense};
 use super::dispatch::{
     exp_kernel, expm1_kernel, ln_1p_kernel, ln_kernel, sigmoid_kernel, softplus_kernel, tanh_kernel,
 };
 use super::isa::{Isa, Row, Scalar};
+use super::peak::{chains, fma_loop};
 
 /// Inputs: edge values, a logarithmic sweep of both signs from the smallest subnormal to the
 /// largest finite `f32`, and a fine grid over `[-110, 110]`.
@@ -208,9 +209,77 @@ fn dense_matches<I: Isa>(isa: I, kernel: fn(I, &[f32], usize, &[Row], &mut [Row]
     assert_eq!(out, [[1.0; LANES]; 2], "a weight of the wrong length");
 }
 
+/// The register block of `R` rows and `S` accumulator sets of the set `isa` against `f64` sums,
+/// at every offset of the block in a 19-row matrix, for 0 to 13 inputs.
+fn block_matches<I: Isa, const R: usize, const S: usize>(isa: I) {
+    for cols in 0..14 {
+        for first in 0..=19 - R {
+            let (weight, x) = dense_case(19, cols, (cols * 19 + first) as u32);
+            let start: std::vec::Vec<Row> = (0..R).map(|r| [r as f32 - 0.5; LANES]).collect();
+            let mut got = start.clone();
+            assert_eq!(block::<I, R, S>(isa, &weight, 19, first, &x, &mut got), R);
+            for r in 0..R {
+                for l in 0..LANES {
+                    let exact: f64 = start[r][l] as f64
+                        + (0..cols)
+                            .map(|i| weight[i * 19 + first + r] as f64 * x[i][l] as f64)
+                            .sum::<f64>();
+                    assert!(
+                        (got[r][l] as f64 - exact).abs() < 1e-5,
+                        "block {R}x{S}, {cols} inputs, rows from {first}"
+                    );
+                }
+            }
+        }
+    }
+    let mut short = [[1.0; LANES]; 1];
+    let (weight, x) = dense_case(19, 3, 1);
+    assert_eq!(block::<I, R, S>(isa, &weight, 19, 0, &x, &mut short), R);
+    if R > 1 {
+        assert_eq!(short, [[1.0; LANES]], "fewer rows than the block");
+    }
+}
+
+/// Every register block shape the dense kernel uses, in the set `isa`.
+fn blocks_match<I: Isa>(isa: I) {
+    block_matches::<I, 16, 1>(isa);
+    block_matches::<I, 8, 1>(isa);
+    block_matches::<I, 6, 1>(isa);
+    block_matches::<I, 4, 1>(isa);
+    block_matches::<I, 2, 2>(isa);
+    block_matches::<I, 1, 4>(isa);
+}
+
+/// The FMA loop of the set `isa` against the recurrence in `f64`: accumulator `k` after `n`
+/// rounds of `a ← a / 2 + 1` is `2 + (k − 2) / 2ⁿ`; and its FLOP count.
+fn fma_loop_matches<I: Isa>(isa: I, accumulators: usize) {
+    for rounds in [0, 1, 2, 3, 7, 30, 1000] {
+        let mut out = [f32::NAN; LANES];
+        let flops = fma_loop(isa, rounds, &mut out);
+        assert_eq!(flops, 2 * LANES * accumulators * rounds);
+        let exact: f64 = (0..accumulators)
+            .map(|k| 2.0 + (k as f64 - 2.0) / 2f64.powi(rounds as i32))
+            .sum();
+        for got in out {
+            assert!(
+                (got as f64 - exact).abs() < 1e-5 * exact.abs().max(1.0),
+                "{rounds} rounds"
+            );
+        }
+    }
+    let mut out = [0.0; LANES];
+    assert_eq!(chains::<I, 2, 3>(isa, 5, &mut out), 2 * LANES * 6 * 5);
+}
+
 #[test]
 fn the_dense_twin_sums_exactly_enough() {
     dense_matches(Scalar, dense::<Scalar>);
+    blocks_match(Scalar);
+}
+
+#[test]
+fn the_fma_loop_twin_follows_the_recurrence() {
+    fma_loop_matches(Scalar, Scalar::BLOCK);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -240,6 +309,8 @@ mod x86 {
         };
         matches_the_twin(isa, kernels());
         dense_matches(isa, dense::<Avx512>);
+        blocks_match(isa);
+        fma_loop_matches(isa, Avx512::BLOCK);
     }
 
     #[test]
@@ -250,6 +321,27 @@ mod x86 {
         };
         matches_the_twin(isa, kernels());
         dense_matches(isa, dense::<Avx2>);
+        blocks_match(isa);
+        fma_loop_matches(isa, Avx2::BLOCK);
+    }
+
+    #[test]
+    fn the_dense_and_fma_entry_points_match_the_twin() {
+        for rows in [0, 1, 5, 10, 64, 256] {
+            for cols in [0, 1, 5, 32, 256] {
+                let (weight, x) = dense_case(rows.max(1), cols, (rows + cols) as u32);
+                let mut want = std::vec![[0.5; LANES]; rows];
+                dense(Scalar, &weight, rows.max(1), &x, &mut want);
+                let mut got = std::vec![[0.5; LANES]; rows];
+                dense_rows(&weight, rows.max(1), &x, &mut got);
+                for (g, w) in got.iter().flatten().zip(want.iter().flatten()) {
+                    assert!((g - w).abs() < 1e-4, "{rows}x{cols}: entry {g}, twin {w}");
+                }
+            }
+        }
+        let mut out = [0.0; LANES];
+        assert!(fma_peak(10, &mut out) >= 2 * LANES * 6 * 10);
+        assert!((out[0] - out[LANES - 1]).abs() < 1e-6 && out[0] > 0.0);
     }
 
     #[test]

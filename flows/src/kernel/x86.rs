@@ -60,6 +60,8 @@ macro_rules! op {
 impl Isa for Avx512 {
     type V = __m512;
     type M = __mmask16;
+    /// 16 of the 32 `zmm` registers.
+    const BLOCK: usize = 16;
     op!(load(x: &Row) -> __m512 = _mm512_loadu_ps(x.as_ptr()));
     op!(store(v: __m512, out: &mut Row) -> () = _mm512_storeu_ps(out.as_mut_ptr(), v));
     op!(splat(x: f32) -> __m512 = _mm512_set1_ps(x));
@@ -113,6 +115,8 @@ const HALF: usize = LANES / 2;
 impl Isa for Avx2 {
     type V = [__m256; 2];
     type M = [__m256; 2];
+    /// 12 of the 16 `ymm` registers (8 rows would need 19 with the input row and a broadcast).
+    const BLOCK: usize = 6;
     op!(load(x: &Row) -> [__m256; 2] =
         [_mm256_loadu_ps(x.as_ptr()), _mm256_loadu_ps(x.as_ptr().add(HALF))]);
     op!(store(v: [__m256; 2], out: &mut Row) -> () = {
