@@ -23,14 +23,11 @@ fn horner<I: Isa>(isa: I, x: I::V, coefficients: &[f32]) -> I::V {
     p
 }
 
-/// `e^x`.
+/// `(n, y)` with `e^x = 2^n · y`, `n` integer-valued (`|x| ≤ 104`; NaN gives a NaN `y`).
 #[inline(always)]
-pub(crate) fn exp<I: Isa>(isa: I, x: I::V) -> I::V {
-    // Clamped so that 2^n splits into two normal powers of two; overflow and underflow then
-    // happen in the final products, as they should.
-    let clamped = isa.min(isa.max(x, isa.splat(-104.0)), isa.splat(89.0));
-    let n = isa.round(isa.mul(clamped, isa.splat(core::f32::consts::LOG2_E)));
-    let r = isa.fma(n, isa.splat(-LN2_HI), clamped);
+fn exp_split<I: Isa>(isa: I, x: I::V) -> (I::V, I::V) {
+    let n = isa.round(isa.mul(x, isa.splat(core::f32::consts::LOG2_E)));
+    let r = isa.fma(n, isa.splat(-LN2_HI), x);
     let r = isa.fma(n, isa.splat(-LN2_LO), r);
     let p = horner(
         isa,
@@ -44,7 +41,16 @@ pub(crate) fn exp<I: Isa>(isa: I, x: I::V) -> I::V {
             5.0e-1,
         ],
     );
-    let y = isa.add(isa.fma(p, isa.mul(r, r), r), isa.splat(1.0));
+    (n, isa.add(isa.fma(p, isa.mul(r, r), r), isa.splat(1.0)))
+}
+
+/// `e^x`.
+#[inline(always)]
+pub(crate) fn exp<I: Isa>(isa: I, x: I::V) -> I::V {
+    // Clamped so that 2^n splits into two normal powers of two; overflow and underflow then
+    // happen in the final products, as they should.
+    let clamped = isa.min(isa.max(x, isa.splat(-104.0)), isa.splat(89.0));
+    let (n, y) = exp_split(isa, clamped);
     let half = isa.round(isa.mul(n, isa.splat(0.5)));
     let scaled = isa.mul(isa.mul(y, isa.pow2(half)), isa.pow2(isa.sub(n, half)));
     isa.select(isa.is_nan(x), x, scaled)
@@ -142,7 +148,10 @@ pub(crate) fn tanh<I: Isa>(isa: I, x: I::V) -> I::V {
         ],
     );
     let small = isa.fma(isa.mul(x, z), p, x);
-    let e = exp(isa, isa.add(a, a));
+    // e^{2|x|} with 2|x| at most 20 (beyond, the result rounds to 1), so 2^n is normal and no
+    // clamp from below is needed; NaN stays NaN (`min` returns its second operand then).
+    let (n, y) = exp_split(isa, isa.min(isa.splat(20.0), isa.add(a, a)));
+    let e = isa.mul(y, isa.pow2(n));
     let large = isa.sub(
         isa.splat(1.0),
         isa.div(isa.splat(2.0), isa.add(e, isa.splat(1.0))),
