@@ -51,19 +51,10 @@ fn softmax_rows<T: Real, const K: usize>(rows: &mut [Lanes<T>; K]) {
     }
 }
 
-/// Lane-wise `if take { *slot = value }`.
-#[inline]
-fn select_into<T: Copy>(slot: &mut [T; LANES], take: &[bool; LANES], value: &[T; LANES]) {
-    for ((s, &t), &v) in slot.iter_mut().zip(take).zip(value) {
-        if t {
-            *s = v;
-        }
-    }
-}
-
 /// The bins of 16 events in structure of arrays: the per-event [`Bin`]s of one row.
 struct Bins<T> {
-    k: [usize; LANES],
+    /// The bin's index, as a value of `T` (exact: `K < 1000`) so that selecting it vectorizes.
+    k: Lanes<T>,
     x0: Lanes<T>,
     width: Lanes<T>,
     y0: Lanes<T>,
@@ -84,7 +75,7 @@ impl<T: Real> Bins<T> {
     ) -> Self {
         let two_b = b + b;
         let mut bins = Self {
-            k: [0; LANES],
+            k: [T::zero(); LANES],
             x0: [-b; LANES],
             width: [two_b; LANES],
             y0: [-b; LANES],
@@ -93,29 +84,29 @@ impl<T: Real> Bins<T> {
         let spread = T::one() - T::lit(K as f64) * scheme.min_bin;
         let (mut cx, mut cy) = ([T::zero(); LANES], [T::zero(); LANES]);
         for (j, (px, py)) in px.iter().zip(py).enumerate() {
-            let mut left_x = [T::zero(); LANES];
-            let mut left_y = [T::zero(); LANES];
-            let mut take = [false; LANES];
+            let left_x: Lanes<T> = core::array::from_fn(|l| two_b * cx[l] - b);
+            let left_y: Lanes<T> = core::array::from_fn(|l| two_b * cy[l] - b);
             for l in 0..LANES {
-                left_x[l] = two_b * cx[l] - b;
-                left_y[l] = two_b * cy[l] - b;
                 cx[l] += scheme.min_bin + spread * px[l];
                 cy[l] += scheme.min_bin + spread * py[l];
-                let left = if by_output { left_y[l] } else { left_x[l] };
-                take[l] = j == 0 || v[l] >= left;
             }
             let last = j + 1 == K;
             let right = |c: &Lanes<T>| -> Lanes<T> {
                 core::array::from_fn(|l| if last { b } else { two_b * c[l] - b })
             };
             let (right_x, right_y) = (right(&cx), right(&cy));
-            select_into(&mut bins.k, &take, &[j; LANES]);
-            select_into(&mut bins.x0, &take, &left_x);
-            select_into(&mut bins.y0, &take, &left_y);
-            let width: Lanes<T> = core::array::from_fn(|l| right_x[l] - left_x[l]);
-            let height: Lanes<T> = core::array::from_fn(|l| right_y[l] - left_y[l]);
-            select_into(&mut bins.width, &take, &width);
-            select_into(&mut bins.height, &take, &height);
+            let left = if by_output { &left_y } else { &left_x };
+            let index = T::lit(j as f64);
+            // Unconditional stores of selects: this loop vectorizes.
+            for l in 0..LANES {
+                let take = j == 0 || v[l] >= left[l];
+                let pick = |new: T, old: T| if take { new } else { old };
+                bins.k[l] = pick(index, bins.k[l]);
+                bins.x0[l] = pick(left_x[l], bins.x0[l]);
+                bins.width[l] = pick(right_x[l] - left_x[l], bins.width[l]);
+                bins.y0[l] = pick(left_y[l], bins.y0[l]);
+                bins.height[l] = pick(right_y[l] - left_y[l], bins.height[l]);
+            }
         }
         bins
     }
@@ -137,8 +128,10 @@ impl<T: Real> Bins<T> {
             };
             for (side, (arguments, interior)) in arguments.iter_mut().zip(&mut interior).enumerate()
             {
+                // The bins whose knot `side` is knot `i`.
+                let bin = T::lit((i - side) as f64);
                 for l in 0..LANES {
-                    if self.k[l] + side == i {
+                    if self.k[l] == bin {
                         arguments[l] = scheme.derivative_argument(raw[l]);
                         interior[l] = true;
                     }
@@ -161,7 +154,7 @@ impl<T: Real> Bins<T> {
     #[inline]
     fn bin(&self, l: usize, d: &[Lanes<T>; 2]) -> Bin<T> {
         Bin {
-            k: self.k[l],
+            k: self.k[l].to_f64() as usize,
             x0: self.x0[l],
             width: self.width[l],
             y0: self.y0[l],
