@@ -89,7 +89,11 @@ pub trait Kernels: Copy + Default + Sized {
 impl Kernels for f32 {
     #[inline]
     fn dense_lanes(weight: &[f32], ld: usize, x: &[Lanes<f32>], out: &mut [Lanes<f32>]) {
-        dispatch::dense_rows(weight, ld, x, out);
+        // Nothing to add without inputs: a conditioner without context (`Block<f32, 0>`) makes
+        // no call at all.
+        if !x.is_empty() {
+            dispatch::dense_rows(weight, ld, x, out);
+        }
     }
     #[inline]
     fn exp_lanes(rows: &mut [Lanes<f32>]) {

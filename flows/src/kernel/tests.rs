@@ -339,6 +339,16 @@ mod x86 {
                 }
             }
         }
+        let mut out = [[0.5; LANES]; 3];
+        <f32 as super::super::Kernels>::dense_lanes(&[], 3, &[], &mut out);
+        assert_eq!(out, [[0.5; LANES]; 3], "no inputs");
+        let (weight, x) = dense_case(3, 2, 5);
+        <f32 as super::super::Kernels>::dense_lanes(&weight, 3, &x, &mut out);
+        let mut want = [[0.5; LANES]; 3];
+        dense(Scalar, &weight, 3, &x, &mut want);
+        for (g, w) in out.iter().flatten().zip(want.iter().flatten()) {
+            assert!((g - w).abs() < 1e-5, "trait entry {g}, twin {w}");
+        }
         let mut out = [0.0; LANES];
         assert!(fma_peak(10, &mut out) >= 2 * LANES * 6 * 10);
         assert!((out[0] - out[LANES - 1]).abs() < 1e-6 && out[0] > 0.0);
