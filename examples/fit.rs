@@ -31,12 +31,17 @@ flow! {
     struct MoonsMaf: f32 [2] = MAF(layers = 8, hidden = 16);
 
     /// Moons, NSF: 4 rational-quadratic spline couplings of 8 bins on [-3, 3] (the data are
-    /// standardized), conditioners of width 64, in torchflows' preset layout.
+    /// standardized), in torchflows' preset layout, with conditioners of three hidden layers of
+    /// 32 (as accurate as two layers of 64 at under half the cost).
     struct MoonsNsf: f32 [2] {
         ElementwiseAffine,
         4 * {
             ReversePermutation,
-            Coupling(RationalQuadratic(bins = 8, bound = 3.0), HalfSplit, FeedForward(hidden = 64)),
+            Coupling(
+                RationalQuadratic(bins = 8, bound = 3.0),
+                HalfSplit,
+                FeedForward(hidden = 32, layers = 3),
+            ),
             ActNorm,
         },
         ElementwiseAffine,
@@ -154,7 +159,7 @@ fn run(args: Args) -> Result<(), String> {
         },
         ("digits", "maf") => Plan {
             validate: true,
-            ..Plan::new(5, 5e-3, 16)
+            ..Plan::new(5, 7e-3, 24)
         },
         ("digits", "nsf") => Plan {
             validate: true,

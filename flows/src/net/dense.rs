@@ -4,6 +4,7 @@ use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
 use super::Activation;
+use super::reverse::matvec_backward;
 use crate::batch::{Block, LANES};
 use crate::{Random, Real, impl_parameters};
 
@@ -37,7 +38,7 @@ impl<T: Real, const O: usize, const I: usize> Dense<T, O, I> {
     /// `W x + b`.
     #[inline]
     pub fn apply(&self, x: &SVector<T, I>) -> SVector<T, O> {
-        self.weight * x + self.bias
+        &self.weight * x + self.bias
     }
 
     /// `W x + b` over a lane block.
@@ -58,9 +59,18 @@ impl<T: Real, const O: usize, const I: usize> Dense<T, O, I> {
         d_out: &SVector<T, O>,
         grad: &mut Self,
     ) -> SVector<T, I> {
-        grad.weight.ger(T::one(), d_out, x, T::one());
         grad.bias += d_out;
-        self.weight.tr_mul(d_out)
+        let mut d_x = SVector::<T, I>::zeros();
+        matvec_backward(
+            self.weight.as_slice(),
+            grad.weight.as_mut_slice(),
+            O,
+            |_| 0..O,
+            d_out.as_slice(),
+            x.as_slice(),
+            d_x.as_mut_slice(),
+        );
+        d_x
     }
 }
 
@@ -103,7 +113,7 @@ impl<T: Real, const O: usize, const I: usize, const C: usize> InputDense<T, O, I
     /// `W x + V c + b`.
     #[inline]
     pub fn apply(&self, x: &SVector<T, I>, context: &SVector<T, C>) -> SVector<T, O> {
-        self.weight * x + self.context_weight * context + self.bias
+        &self.weight * x + &self.context_weight * context + self.bias
     }
 
     /// `W x + V c + b` over a lane block.
@@ -126,10 +136,27 @@ impl<T: Real, const O: usize, const I: usize, const C: usize> InputDense<T, O, I
         d_out: &SVector<T, O>,
         grad: &mut Self,
     ) -> (SVector<T, I>, SVector<T, C>) {
-        grad.weight.ger(T::one(), d_out, x, T::one());
-        grad.context_weight.ger(T::one(), d_out, context, T::one());
         grad.bias += d_out;
-        (self.weight.tr_mul(d_out), self.context_weight.tr_mul(d_out))
+        let (mut d_x, mut d_context) = (SVector::<T, I>::zeros(), SVector::<T, C>::zeros());
+        matvec_backward(
+            self.weight.as_slice(),
+            grad.weight.as_mut_slice(),
+            O,
+            |_| 0..O,
+            d_out.as_slice(),
+            x.as_slice(),
+            d_x.as_mut_slice(),
+        );
+        matvec_backward(
+            self.context_weight.as_slice(),
+            grad.context_weight.as_mut_slice(),
+            O,
+            |_| 0..O,
+            d_out.as_slice(),
+            context.as_slice(),
+            d_context.as_mut_slice(),
+        );
+        (d_x, d_context)
     }
 }
 

@@ -10,6 +10,7 @@
 use nalgebra::{SMatrix, SVector};
 
 use super::made::axpy_tail;
+use super::reverse::matvec_backward;
 use super::{Activation, AutoregressiveGradient, Made, SequentialStep};
 use crate::Real;
 use crate::gradient::ConditionerGradient;
@@ -48,53 +49,6 @@ impl<T: Real, const H: usize, const M: usize> HiddenGradients<T, H, M> {
     }
 }
 
-/// Reverse mode of a masked, column-major `H x inputs.len()` weight matrix of which column `k`
-/// reaches the rows `rows(k)`: adds `Wᵀ d_pre` (over those rows) into `d_inputs` and the outer
-/// product `d_pre inputsᵀ` into the same entries of `grad`, leaving masked entries untouched.
-#[inline]
-fn masked_backward<T: Real, const H: usize>(
-    weight: &[T],
-    grad: &mut [T],
-    rows: impl Fn(usize) -> core::ops::Range<usize>,
-    d_pre: &SVector<T, H>,
-    inputs: &[T],
-    d_inputs: &mut [T],
-) {
-    let columns = weight
-        .chunks_exact(H.max(1))
-        .zip(grad.chunks_exact_mut(H.max(1)));
-    let inputs = inputs.iter().zip(d_inputs.iter_mut());
-    for (k, ((column, grad_column), (&input, d_input))) in columns.zip(inputs).enumerate() {
-        let rows = rows(k);
-        let d_pre = &d_pre.as_slice()[rows.clone()];
-        let (column, grad_column) = (&column[rows.clone()], &mut grad_column[rows]);
-        for (g, &d) in grad_column.iter_mut().zip(d_pre) {
-            *g += d * input;
-        }
-        *d_input += dot(column, d_pre);
-    }
-}
-
-/// `a · b`, summed in eight interleaved partial sums so that the compiler can vectorize it (a
-/// single running sum is a dependency chain it may not reorder).
-#[inline]
-fn dot<T: Real>(a: &[T], b: &[T]) -> T {
-    const LANES: usize = 8;
-    let mut partial = [T::zero(); LANES];
-    let (a_blocks, b_blocks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: T = a_blocks
-        .remainder()
-        .iter()
-        .zip(b_blocks.remainder())
-        .fold(T::zero(), |sum, (&x, &y)| sum + x * y);
-    for (x, y) in a_blocks.zip(b_blocks) {
-        for ((p, &x), &y) in partial.iter_mut().zip(x).zip(y) {
-            *p += x * y;
-        }
-    }
-    partial.iter().fold(tail, |sum, &p| sum + p)
-}
-
 impl<
     T: Real,
     const D: usize,
@@ -110,7 +64,7 @@ impl<
     /// operations of the incremental evaluation.
     fn activations(&self, x: &SVector<T, D>, context: &SVector<T, C>) -> Activations<T, H, M> {
         let degrees = Self::DEGREES;
-        let mut pre = self.input.context_weight * context + self.input.bias;
+        let mut pre = &self.input.context_weight * context + self.input.bias;
         let columns = self.input.weight.as_slice().chunks_exact(H.max(1));
         for (j, (column, &value)) in columns.zip(x.iter()).enumerate() {
             axpy_tail(
@@ -213,11 +167,12 @@ impl<
             };
             let (layer, grad_layer) = (&self.hidden[l], &mut grad.hidden[l]);
             // Units below of degree <= `degree` (0..hi) feed the units lo..hi.
-            masked_backward(
+            matvec_backward(
                 layer.weight.as_slice(),
                 grad_layer.weight.as_mut_slice(),
+                H,
                 |_| lo..hi,
-                &d_pre,
+                d_pre.as_slice(),
                 &below.as_slice()[..hi],
                 &mut d_below.as_mut_slice()[..hi],
             );
@@ -226,19 +181,21 @@ impl<
         let d_pre = pre_gradient(&acts.first, &d_hidden.first);
         // Inputs of degree <= `degree` (x_0..x_{degree-1}) feed the units lo..hi.
         let fed = degree.min(D);
-        masked_backward(
+        matvec_backward(
             self.input.weight.as_slice(),
             grad.input.weight.as_mut_slice(),
+            H,
             |_| lo..hi,
-            &d_pre,
+            d_pre.as_slice(),
             &x.as_slice()[..fed],
             &mut d_x.as_mut_slice()[..fed],
         );
-        masked_backward(
+        matvec_backward(
             self.input.context_weight.as_slice(),
             grad.input.context_weight.as_mut_slice(),
+            H,
             |_| lo..hi,
-            &d_pre,
+            d_pre.as_slice(),
             context.as_slice(),
             d_context.as_mut_slice(),
         );
@@ -269,11 +226,12 @@ impl<
                 (&acts.deeper[l - 1].1, &mut d_hidden.deeper[l - 1])
             };
             // Unit k below feeds the units of its degree and above.
-            masked_backward(
+            matvec_backward(
                 self.hidden[l].weight.as_slice(),
                 grad.hidden[l].weight.as_mut_slice(),
+                H,
                 |k| degrees.first_unit(degrees.degree(k))..H,
-                &d_pre,
+                d_pre.as_slice(),
                 below.as_slice(),
                 d_below.as_mut_slice(),
             );
@@ -281,19 +239,21 @@ impl<
         }
         let d_pre = pre_gradient(&acts.first, &d_hidden.first);
         let (mut d_x, mut d_context) = (SVector::<T, D>::zeros(), SVector::<T, C>::zeros());
-        masked_backward(
+        matvec_backward(
             self.input.weight.as_slice(),
             grad.input.weight.as_mut_slice(),
+            H,
             |j| degrees.units_fed_by_input(j)..H,
-            &d_pre,
+            d_pre.as_slice(),
             x.as_slice(),
             d_x.as_mut_slice(),
         );
-        masked_backward(
+        matvec_backward(
             self.input.context_weight.as_slice(),
             grad.input.context_weight.as_mut_slice(),
+            H,
             |_| 0..H,
-            &d_pre,
+            d_pre.as_slice(),
             context.as_slice(),
             d_context.as_mut_slice(),
         );

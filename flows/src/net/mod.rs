@@ -19,6 +19,7 @@ mod made;
 mod made_gradient;
 mod made_incremental;
 mod residual;
+mod reverse;
 
 pub use activation::{Activation, Relu, Tanh};
 pub use autoregressive::{

@@ -82,7 +82,10 @@ impl Adam {
         let correction2 = 1.0 - self.beta2.powi(self.steps);
         let step_size = self.learning_rate / correction1;
         let decay = 1.0 - self.learning_rate * self.weight_decay;
-        let (beta1, beta2, epsilon) = (self.beta1, self.beta2, self.epsilon);
+        let (beta1, beta2) = (self.beta1, self.beta2);
+        // The update's last steps run in the parameters' own precision: what it adds is rounded to
+        // it anyway, and `f32` square roots and divisions cost half as much as `f64` ones.
+        let (root_correction2, epsilon) = (T::lit(1.0 / correction2.sqrt()), T::lit(self.epsilon));
         let mut offset = 0;
         params.visit_mut(&Path::ROOT, &mut |_, values| {
             let range = offset..offset + values.len();
@@ -97,8 +100,8 @@ impl Adam {
             for (((value, &g), m), v) in values.iter_mut().zip(g).zip(m).zip(v) {
                 *m = beta1 * *m + (1.0 - beta1) * g;
                 *v = beta2 * *v + (1.0 - beta2) * g * g;
-                let denominator = (*v / correction2).sqrt() + epsilon;
-                *value = T::lit(value.to_f64() * decay - step_size * *m / denominator);
+                let denominator = T::lit(*v).sqrt() * root_correction2 + epsilon;
+                *value = T::lit(value.to_f64() * decay) - T::lit(step_size * *m) / denominator;
             }
         });
         norm
