@@ -38,7 +38,10 @@ impl<T: Real, const O: usize, const I: usize> Dense<T, O, I> {
     /// `W x + b`.
     #[inline]
     pub fn apply(&self, x: &SVector<T, I>) -> SVector<T, O> {
-        &self.weight * x + self.bias
+        // `gemv` borrows the weights: `self.weight * x` would copy the whole matrix first.
+        let mut y = self.bias;
+        y.gemv(T::one(), &self.weight, x, T::one());
+        y
     }
 
     /// `W x + b` over a lane block.
@@ -113,7 +116,10 @@ impl<T: Real, const O: usize, const I: usize, const C: usize> InputDense<T, O, I
     /// `W x + V c + b`.
     #[inline]
     pub fn apply(&self, x: &SVector<T, I>, context: &SVector<T, C>) -> SVector<T, O> {
-        &self.weight * x + &self.context_weight * context + self.bias
+        let mut y = self.bias;
+        y.gemv(T::one(), &self.weight, x, T::one());
+        y.gemv(T::one(), &self.context_weight, context, T::one());
+        y
     }
 
     /// `W x + V c + b` over a lane block.

@@ -64,7 +64,8 @@ impl<
     /// operations of the incremental evaluation.
     fn activations(&self, x: &SVector<T, D>, context: &SVector<T, C>) -> Activations<T, H, M> {
         let degrees = Self::DEGREES;
-        let mut pre = &self.input.context_weight * context + self.input.bias;
+        let mut pre = self.input.bias;
+        pre.gemv(T::one(), &self.input.context_weight, context, T::one());
         let columns = self.input.weight.as_slice().chunks_exact(H.max(1));
         for (j, (column, &value)) in columns.zip(x.iter()).enumerate() {
             axpy_tail(
