@@ -50,6 +50,11 @@ pub fn fma_peak_flops() -> f64 {
 /// `softplus(inf) = inf`. Subnormal results (below 1.2e-38) are accurate to a few units of the
 /// smallest subnormal rather than relatively.
 pub trait Kernels: Copy + Default + Sized {
+    /// Whether the lane kernels are vector code: then one padded row of a few values costs about
+    /// as much as one scalar call, and per-event paths run their elements as the lanes of a row.
+    /// (`f64`'s kernels are loops of scalar calls, where padding would only add work.)
+    const VECTORIZED: bool;
+
     /// `out[r] += Σ_i weight[i · ld + r] · x[i]` for every lane and `r < out.len()`: `weight` is
     /// a column-major matrix (`nalgebra`'s layout) with leading dimension `ld ≥ out.len()` and
     /// `x.len()` columns. Does nothing unless `weight.len() == ld · x.len()`.
@@ -69,24 +74,33 @@ pub trait Kernels: Copy + Default + Sized {
     /// `ln(1 + e^x)` in place.
     fn softplus_lanes(rows: &mut [Lanes<Self>]);
 
-    /// `e^x` of every value in place (by [`exp_lanes`](Kernels::exp_lanes), the last row
-    /// padded).
+    /// Runs the lane kernel `kernel` over `values` as rows of [`LANES`] (the last row padded
+    /// with zeros).
     #[inline]
-    fn exp_slice(values: &mut [Self]) {
+    fn by_rows(values: &mut [Self], kernel: impl Fn(&mut [Lanes<Self>])) {
         for chunk in values.chunks_mut(LANES) {
             let mut row = [Self::default(); LANES];
             for (r, v) in row.iter_mut().zip(chunk.iter()) {
                 *r = *v;
             }
-            Self::exp_lanes(core::slice::from_mut(&mut row));
+            kernel(core::slice::from_mut(&mut row));
             for (v, r) in chunk.iter_mut().zip(row) {
                 *v = r;
             }
         }
     }
+
+    /// `e^x` of every value in place (by [`exp_lanes`](Kernels::exp_lanes) on padded rows when
+    /// [`VECTORIZED`](Kernels::VECTORIZED), else one value at a time).
+    fn exp_slice(values: &mut [Self]);
 }
 
 impl Kernels for f32 {
+    const VECTORIZED: bool = true;
+    #[inline]
+    fn exp_slice(values: &mut [f32]) {
+        Self::by_rows(values, Self::exp_lanes);
+    }
     #[inline]
     fn dense_lanes(weight: &[f32], ld: usize, x: &[Lanes<f32>], out: &mut [Lanes<f32>]) {
         // Nothing to add without inputs: a conditioner without context (`Block<f32, 0>`) makes
@@ -134,6 +148,11 @@ fn each(rows: &mut [Lanes<f64>], f: impl Fn(f64) -> f64) {
 }
 
 impl Kernels for f64 {
+    const VECTORIZED: bool = false;
+    #[inline]
+    fn exp_slice(values: &mut [f64]) {
+        values.iter_mut().for_each(|v| *v = libm::exp(*v));
+    }
     #[inline]
     fn dense_lanes(weight: &[f64], ld: usize, x: &[Lanes<f64>], out: &mut [Lanes<f64>]) {
         if out.len() > ld || weight.len() != ld * x.len() || ld == 0 {

@@ -40,14 +40,19 @@ impl<T: Real, const D: usize> Default for ActNorm<T, D> {
 impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, D> {
     #[inline]
     fn forward(&self, x: &SVector<T, D>, _context: &SVector<T, C>) -> (SVector<T, D>, T) {
-        let z = (x - self.shift).zip_map(&self.log_scale, |d, s| d * (-s).exp());
-        (z, -self.log_scale.sum())
+        let mut scale = -self.log_scale;
+        T::exp_slice(scale.as_mut_slice());
+        (
+            (x - self.shift).component_mul(&scale),
+            -self.log_scale.sum(),
+        )
     }
 
     #[inline]
     fn inverse(&self, z: &SVector<T, D>, _context: &SVector<T, C>) -> (SVector<T, D>, T) {
-        let x = z.zip_map(&self.log_scale, |v, s| v * s.exp()) + self.shift;
-        (x, self.log_scale.sum())
+        let mut scale = self.log_scale;
+        T::exp_slice(scale.as_mut_slice());
+        (z.component_mul(&scale) + self.shift, self.log_scale.sum())
     }
 
     /// The scales once per block, by the vectorized `exp`.

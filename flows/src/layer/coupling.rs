@@ -45,14 +45,15 @@ impl<Tr: Default, Net, const D: usize, const A: usize, const B: usize, const P: 
         }
     }
 
-    /// Applies `map` (the transformer's forward or inverse) to the target elements of `input`,
-    /// parameterized from its source elements, which are the same in both directions.
+    /// Applies `map` (the transformer's forward or inverse over the elements of an event) to the
+    /// target elements of `input`, parameterized from its source elements, which are the same in
+    /// both directions.
     #[inline]
     fn couple<T: Real, const C: usize>(
         &self,
         input: &SVector<T, D>,
         context: &SVector<T, C>,
-        map: impl Fn(&Tr, T, &SVector<T, P>) -> (T, T),
+        map: impl Fn(&Tr, &mut [T], &[SVector<T, P>]) -> T,
     ) -> (SVector<T, D>, T)
     where
         Net: ConditionerTransform<T, A, C, P, B>,
@@ -60,22 +61,36 @@ impl<Tr: Default, Net, const D: usize, const A: usize, const B: usize, const P: 
         let h = self
             .conditioner
             .eval(&self.partition.gather_source(input), context);
-        let mut output = *input;
-        let mut log_det = T::zero();
         // Columns by chunks and elements by `get`: no panic branch on the inference path (every
         // target index is below `D` by construction; the firmware example checks it).
-        for (column, &t) in h.as_slice().chunks_exact(P).zip(self.partition.target()) {
-            let (Ok(params), Some(out)) =
-                (<[T; P]>::try_from(column), output.as_mut_slice().get_mut(t))
-            else {
-                continue;
-            };
-            let (y, ld) = map(&self.transformer, *out, &SVector::from(params));
-            *out = y;
-            log_det += ld;
+        let params = columns(&h);
+        let mut target = [T::zero(); B];
+        for (v, &t) in target.iter_mut().zip(self.partition.target()) {
+            if let Some(x) = input.as_slice().get(t) {
+                *v = *x;
+            }
+        }
+        let log_det = map(&self.transformer, &mut target, &params);
+        let mut output = *input;
+        for (v, &t) in target.iter().zip(self.partition.target()) {
+            if let Some(out) = output.as_mut_slice().get_mut(t) {
+                *out = *v;
+            }
         }
         (output, log_det)
     }
+}
+
+/// The columns of the conditioner's output `h`: the parameters of each target element.
+#[inline]
+fn columns<T: Real, const P: usize, const B: usize>(h: &SMatrix<T, P, B>) -> [SVector<T, P>; B] {
+    let mut params = [SVector::<T, P>::zeros(); B];
+    for (p, column) in params.iter_mut().zip(h.as_slice().chunks_exact(P)) {
+        if let Ok(column) = <[T; P]>::try_from(column) {
+            *p = SVector::from(column);
+        }
+    }
+    params
 }
 
 impl<T, Tr, Net, const D: usize, const A: usize, const B: usize, const C: usize, const P: usize>
@@ -87,12 +102,12 @@ where
 {
     #[inline]
     fn forward(&self, x: &SVector<T, D>, context: &SVector<T, C>) -> (SVector<T, D>, T) {
-        self.couple(x, context, Tr::forward)
+        self.couple(x, context, Tr::forward_elements)
     }
 
     #[inline]
     fn inverse(&self, z: &SVector<T, D>, context: &SVector<T, C>) -> (SVector<T, D>, T) {
-        self.couple(z, context, Tr::inverse)
+        self.couple(z, context, Tr::inverse_elements)
     }
 
     #[inline]
@@ -128,8 +143,7 @@ impl<Tr, Net, const D: usize, const A: usize, const B: usize, const P: usize>
     ) where
         Net: ConditionerTransform<T, A, C, P, B>,
     {
-        let h = self.conditioner.eval(&SVector::zeros(), &SVector::zeros());
-        let params: [SVector<T, P>; B] = core::array::from_fn(|j| h.column(j).into_owned());
+        let params = columns(&self.conditioner.eval(&SVector::zeros(), &SVector::zeros()));
         let mut target = [[T::zero(); LANES]; B];
         for (t, &i) in target.iter_mut().zip(self.partition.target()) {
             if let Some(row) = input.get(i) {

@@ -1,5 +1,7 @@
 //! Activation functions of the conditioner networks.
 
+use nalgebra::SVector;
+
 use crate::Real;
 use crate::kernel::Lanes;
 
@@ -17,6 +19,12 @@ pub trait Activation: Copy + Default + core::fmt::Debug {
         for v in rows.iter_mut().flatten() {
             *v = Self::apply(*v);
         }
+    }
+
+    /// The activation of every element of `v` (one value at a time unless overridden).
+    #[inline]
+    fn apply_vector<T: Real, const N: usize>(v: SVector<T, N>) -> SVector<T, N> {
+        v.map(Self::apply)
     }
 }
 
@@ -42,6 +50,16 @@ impl Activation for Tanh {
     #[inline]
     fn apply_lanes<T: Real>(rows: &mut [Lanes<T>]) {
         T::tanh_lanes(rows);
+    }
+    /// By the lane kernel on padded rows when the kernels are vector code.
+    #[inline]
+    fn apply_vector<T: Real, const N: usize>(mut v: SVector<T, N>) -> SVector<T, N> {
+        if T::VECTORIZED {
+            T::by_rows(v.as_mut_slice(), T::tanh_lanes);
+            v
+        } else {
+            v.map(Self::apply)
+        }
     }
 }
 

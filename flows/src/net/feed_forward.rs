@@ -52,9 +52,9 @@ where
 {
     #[inline]
     fn eval(&self, x: &SVector<T, I>, context: &SVector<T, C>) -> SMatrix<T, P, B> {
-        let mut h = self.input.apply(x, context).map(Act::apply);
+        let mut h = Act::apply_vector(self.input.apply(x, context));
         for layer in &self.hidden {
-            h = layer.apply(&h).map(Act::apply);
+            h = Act::apply_vector(layer.apply(&h));
         }
         apply_blocks(&self.output, &h)
     }

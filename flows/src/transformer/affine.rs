@@ -2,7 +2,7 @@
 
 use nalgebra::SVector;
 
-use super::Transformer;
+use super::{Transformer, each_element};
 use crate::Real;
 use crate::batch::{Block, LANES};
 use crate::gradient::{Derivatives, TransformerGradient};
@@ -11,14 +11,101 @@ use crate::kernel::Lanes;
 /// The smallest scale the affine family reaches (torchflows' `min_scale` default).
 pub const MIN_SCALE: f64 = 1e-10;
 
-/// The positive scale `α(u) = m + (1 − m) exp(u / 2)` with `m` = [`MIN_SCALE`] (torchflows'
-/// parameterization), computed as `1 + (1 − m) expm1(u / 2)` so that `u = 0` gives exactly 1.
-/// Returns `(α, log α)`.
+/// [`scale`] takes its near form where `u / 2` is at least this.
+const NEAR_MIN: f64 = -10.0;
+
+/// `expm1(u / 2)` above this counts as this in the near form of `log α` (where the ratio it
+/// enters, `e / (1 + e)`, is 1 to every precision), so that `u = ∞` gives `log α = ∞`.
+const E_MAX: f64 = 1e30;
+
+/// The positive scale `α(u) = m + (1 − m) e^v`, `v = u / 2`, with `m` = [`MIN_SCALE`]
+/// (torchflows' parameterization). Returns `(α, log α)`.
+///
+/// Near form (`v ≥ −10`, where every useful scale lies): `α = 1 + (1 − m) e` with
+/// `e = expm1(v)`, exactly 1 at `u = 0`; and since `α = e^v (1 + t)` with
+/// `t = m (e^{−v} − 1) = −m e / (1 + e)`, `|t| < 2.3e-6`, `log α = v + ln(1 + t)`
+/// `= v + t − t²/2 + t³/3` (the rest is below `t⁴/4 < 1e-23`): one transcendental, and exactly 0
+/// at `u = 0`. Far form (smaller `v`, and NaN), where `1 + (1 − m) e` would cancel:
+/// `α = m + (1 − m) e^v` and `log α = ln α`.
 #[inline]
 pub(crate) fn scale<T: Real>(u: T) -> (T, T) {
-    let m = T::lit(MIN_SCALE);
-    let offset = (T::one() - m) * (u * T::lit(0.5)).exp_m1();
-    (T::one() + offset, offset.ln_1p())
+    let v = u * T::lit(0.5);
+    if near(v) {
+        let e = v.exp_m1();
+        (alpha_near(e), log_alpha_near(v, e))
+    } else {
+        let alpha = alpha_far(v.exp());
+        (alpha, alpha.ln())
+    }
+}
+
+/// Whether `v = u / 2` takes the near form of [`scale`] (false for NaN).
+#[inline(always)]
+fn near<T: Real>(v: T) -> bool {
+    v >= T::lit(NEAR_MIN)
+}
+
+/// The near form of `α` from `e = expm1(v)`.
+#[inline(always)]
+fn alpha_near<T: Real>(e: T) -> T {
+    T::one() + (T::one() - T::lit(MIN_SCALE)) * e
+}
+
+/// The near form of `log α` from `v` and `e = expm1(v)`.
+#[inline(always)]
+fn log_alpha_near<T: Real>(v: T, e: T) -> T {
+    let e = e.min(T::lit(E_MAX));
+    let t = -T::lit(MIN_SCALE) * e / (T::one() + e);
+    v + t * (T::one() + t * (t * T::lit(1.0 / 3.0) - T::lit(0.5)))
+}
+
+/// The far form of `α` from `w = e^v`.
+#[inline(always)]
+fn alpha_far<T: Real>(w: T) -> T {
+    T::lit(MIN_SCALE) + (T::one() - T::lit(MIN_SCALE)) * w
+}
+
+/// [`scale`] of every lane of `rows` in place, by the lane kernels: each row of `u` becomes
+/// `α`, and the matching row of `log_alpha` becomes `log α` (the same formulas lane by lane).
+#[inline]
+fn scale_rows<T: Real>(rows: &mut [Lanes<T>], log_alpha: &mut [Lanes<T>]) {
+    for (u, v) in rows.iter_mut().zip(log_alpha.iter_mut()) {
+        for (u, v) in u.iter_mut().zip(v.iter_mut()) {
+            *v = *u * T::lit(0.5);
+            *u = *v;
+        }
+    }
+    T::expm1_lanes(rows);
+    for (alpha, log_alpha) in rows.iter_mut().zip(log_alpha.iter_mut()) {
+        let v = *log_alpha;
+        let mut far = false;
+        for ((e, la), &v) in alpha.iter_mut().zip(log_alpha.iter_mut()).zip(&v) {
+            *la = log_alpha_near(v, *e);
+            *e = alpha_near(*e);
+            far |= !near(v);
+        }
+        if far {
+            scale_far(&v, alpha, log_alpha);
+        }
+    }
+}
+
+/// The far form of [`scale`] for the lanes of `v` (`= u / 2`) that take it, into `alpha` and
+/// `log_alpha`.
+#[cold]
+#[inline(never)]
+fn scale_far<T: Real>(v: &Lanes<T>, alpha: &mut Lanes<T>, log_alpha: &mut Lanes<T>) {
+    let mut far_alpha = *v;
+    T::exp_lanes(core::slice::from_mut(&mut far_alpha));
+    far_alpha.iter_mut().for_each(|w| *w = alpha_far(*w));
+    let mut far_log = far_alpha;
+    T::ln_lanes(core::slice::from_mut(&mut far_log));
+    for (l, &v) in v.iter().enumerate() {
+        if !near(v) {
+            alpha[l] = far_alpha[l];
+            log_alpha[l] = far_log[l];
+        }
+    }
 }
 
 /// [`scale`] over lane blocks of `u` (the first row of each of `h`), in groups of 8 elements:
@@ -29,50 +116,64 @@ fn scale_lanes<T: Real, const P: usize>(
     mut apply: impl FnMut(usize, &Lanes<T>, &Lanes<T>),
 ) {
     const GROUP: usize = 8;
-    let factor = T::one() - T::lit(MIN_SCALE);
     for (g, params) in h.chunks(GROUP).enumerate() {
         let n = params.len();
-        let mut offset = [[T::zero(); LANES]; GROUP];
-        for (o, p) in offset.iter_mut().zip(params) {
-            for (o, u) in o.iter_mut().zip(p[0]) {
-                *o = u * T::lit(0.5);
-            }
+        let mut alpha = [[T::zero(); LANES]; GROUP];
+        for (a, p) in alpha.iter_mut().zip(params) {
+            *a = p[0];
         }
-        T::expm1_lanes(&mut offset[..n]);
-        for v in offset.iter_mut().flatten() {
-            *v *= factor;
-        }
-        let mut log_alpha = offset;
-        T::ln_1p_lanes(&mut log_alpha[..n]);
-        for (k, (o, la)) in offset.iter_mut().zip(&log_alpha).take(n).enumerate() {
-            for v in o.iter_mut() {
-                *v += T::one();
-            }
-            apply(g * GROUP + k, o, la);
+        let mut log_alpha = [[T::zero(); LANES]; GROUP];
+        scale_rows(&mut alpha[..n], &mut log_alpha[..n]);
+        for (k, (a, la)) in alpha.iter().zip(&log_alpha).take(n).enumerate() {
+            apply(g * GROUP + k, a, la);
         }
     }
 }
 
-/// [`scale`] of the first parameter of each of `h` (the same for every event), by the lane
-/// kernels over rows of up to [`LANES`] elements: calls `apply(j, α, log α)` for each element.
+/// [`scale`] of the first parameter of each of `h` (elements as lanes), by the lane kernels
+/// over rows of up to [`LANES`] elements: calls `apply(j, α, log α)` for each element `j`.
 #[inline]
 fn scale_shared<T: Real, const P: usize>(h: &[SVector<T, P>], mut apply: impl FnMut(usize, T, T)) {
-    let factor = T::one() - T::lit(MIN_SCALE);
     for (g, params) in h.chunks(LANES).enumerate() {
-        let mut offset = [T::zero(); LANES];
-        for (o, p) in offset.iter_mut().zip(params) {
-            *o = p[0] * T::lit(0.5);
+        let mut alpha = [T::zero(); LANES];
+        for (a, p) in alpha.iter_mut().zip(params) {
+            *a = p[0];
         }
-        T::expm1_lanes(core::slice::from_mut(&mut offset));
-        for v in offset.iter_mut() {
-            *v *= factor;
-        }
-        let mut log_alpha = offset;
-        T::ln_1p_lanes(core::slice::from_mut(&mut log_alpha));
-        for (k, (o, la)) in offset.iter().zip(log_alpha).take(params.len()).enumerate() {
-            apply(g * LANES + k, T::one() + *o, la);
+        let mut log_alpha = [T::zero(); LANES];
+        scale_rows(
+            core::slice::from_mut(&mut alpha),
+            core::slice::from_mut(&mut log_alpha),
+        );
+        for (k, (a, la)) in alpha.iter().zip(log_alpha).take(params.len()).enumerate() {
+            apply(g * LANES + k, *a, la);
         }
     }
+}
+
+/// Maps each of `xs` (element `j` of an event, or its row of a lane block) by `map(x, α, β)`
+/// under the parameters `h[j]` of its element, by [`scale_shared`]; returns `Σ_j log α_j`.
+#[inline]
+fn map_shared<T: Real, X>(xs: &mut [X], h: &[SVector<T, 2>], map: impl Fn(&mut X, T, T)) -> T {
+    let mut total = T::zero();
+    scale_shared(h, |j, alpha, log_alpha| {
+        if let (Some(x), Some(h)) = (xs.get_mut(j), h.get(j)) {
+            map(x, alpha, h[1]);
+            total += log_alpha;
+        }
+    });
+    total
+}
+
+/// The forward affine map `α x + β`.
+#[inline(always)]
+fn apply<T: Real>(x: T, alpha: T, beta: T) -> T {
+    alpha * x + beta
+}
+
+/// The inverse affine map `(y − β) / α`.
+#[inline(always)]
+fn unapply<T: Real>(y: T, alpha: T, beta: T) -> T {
+    (y - beta) / alpha
 }
 
 /// [`scale`] with `dα/du` and `d log α / du`: `(α, log α, dα/du, d log α/du)`.
@@ -93,20 +194,49 @@ impl<T: Real> Transformer<T, 2> for Affine {
     #[inline]
     fn forward(&self, x: T, h: &SVector<T, 2>) -> (T, T) {
         let (alpha, log_alpha) = scale(h[0]);
-        (alpha * x + h[1], log_alpha)
+        (apply(x, alpha, h[1]), log_alpha)
     }
     #[inline]
     fn inverse(&self, y: T, h: &SVector<T, 2>) -> (T, T) {
         let (alpha, log_alpha) = scale(h[0]);
-        ((y - h[1]) / alpha, -log_alpha)
+        (unapply(y, alpha, h[1]), -log_alpha)
+    }
+    /// The elements as the lanes of rows when the kernels are vector code.
+    #[inline]
+    fn forward_elements(&self, x: &mut [T], h: &[SVector<T, 2>]) -> T {
+        if T::VECTORIZED {
+            map_shared(x, h, |x, alpha, beta| *x = apply(*x, alpha, beta))
+        } else {
+            each_element(x, h, |x, h| self.forward(x, h))
+        }
+    }
+    /// The elements as the lanes of rows when the kernels are vector code.
+    #[inline]
+    fn inverse_elements(&self, y: &mut [T], h: &[SVector<T, 2>]) -> T {
+        if T::VECTORIZED {
+            -map_shared(y, h, |y, alpha, beta| *y = unapply(*y, alpha, beta))
+        } else {
+            each_element(y, h, |y, h| self.inverse(y, h))
+        }
     }
     #[inline]
     fn forward_lanes(&self, x: &mut [Lanes<T>], h: &[Block<T, 2>], log_det: &mut Lanes<T>) {
         scale_lanes(h, |j, alpha, log_alpha| {
             if let (Some(x), Some(h)) = (x.get_mut(j), h.get(j)) {
                 for l in 0..LANES {
-                    x[l] = alpha[l] * x[l] + h[1][l];
+                    x[l] = apply(x[l], alpha[l], h[1][l]);
                     log_det[l] += log_alpha[l];
+                }
+            }
+        });
+    }
+    #[inline]
+    fn inverse_lanes(&self, y: &mut [Lanes<T>], h: &[Block<T, 2>], log_det: &mut Lanes<T>) {
+        scale_lanes(h, |j, alpha, log_alpha| {
+            if let (Some(y), Some(h)) = (y.get_mut(j), h.get(j)) {
+                for l in 0..LANES {
+                    y[l] = unapply(y[l], alpha[l], h[1][l]);
+                    log_det[l] -= log_alpha[l];
                 }
             }
         });
@@ -118,15 +248,8 @@ impl<T: Real> Transformer<T, 2> for Affine {
         h: &[SVector<T, 2>],
         log_det: &mut Lanes<T>,
     ) {
-        let mut total = T::zero();
-        scale_shared(h, |j, alpha, log_alpha| {
-            if let (Some(x), Some(h)) = (x.get_mut(j), h.get(j)) {
-                let beta = h[1];
-                for v in x.iter_mut() {
-                    *v = alpha * *v + beta;
-                }
-                total += log_alpha;
-            }
+        let total = map_shared(x, h, |row, alpha, beta| {
+            row.iter_mut().for_each(|x| *x = apply(*x, alpha, beta));
         });
         log_det.iter_mut().for_each(|l| *l += total);
     }
@@ -137,28 +260,10 @@ impl<T: Real> Transformer<T, 2> for Affine {
         h: &[SVector<T, 2>],
         log_det: &mut Lanes<T>,
     ) {
-        let mut total = T::zero();
-        scale_shared(h, |j, alpha, log_alpha| {
-            if let (Some(y), Some(h)) = (y.get_mut(j), h.get(j)) {
-                let beta = h[1];
-                for v in y.iter_mut() {
-                    *v = (*v - beta) / alpha;
-                }
-                total += log_alpha;
-            }
+        let total = map_shared(y, h, |row, alpha, beta| {
+            row.iter_mut().for_each(|y| *y = unapply(*y, alpha, beta));
         });
         log_det.iter_mut().for_each(|l| *l -= total);
-    }
-    #[inline]
-    fn inverse_lanes(&self, y: &mut [Lanes<T>], h: &[Block<T, 2>], log_det: &mut Lanes<T>) {
-        scale_lanes(h, |j, alpha, log_alpha| {
-            if let (Some(y), Some(h)) = (y.get_mut(j), h.get(j)) {
-                for l in 0..LANES {
-                    y[l] = (y[l] - h[1][l]) / alpha[l];
-                    log_det[l] -= log_alpha[l];
-                }
-            }
-        });
     }
 }
 
@@ -288,5 +393,180 @@ impl<T: Real> TransformerGradient<T, 1> for Scale {
             d_value_d_params: SVector::<T, 1>::new(-x * d_log_alpha),
             d_log_det_d_params: SVector::<T, 1>::new(-d_log_alpha),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::SVector;
+
+    use super::{Affine, LANES, MIN_SCALE, scale, scale_rows};
+    use crate::Real;
+    use crate::transformer::{Inverted, Transformer};
+
+    /// `(α, log α)` in `f64` by a formula independent of [`scale`]'s:
+    /// `α = m + (1 − m) e^v`, `log α = v + ln_1p(m expm1(−v))`, accurate for finite `v`.
+    fn reference(u: f64) -> (f64, f64) {
+        let v = 0.5 * u;
+        (
+            MIN_SCALE + (1.0 - MIN_SCALE) * v.exp(),
+            v + (MIN_SCALE * (-v).exp_m1()).ln_1p(),
+        )
+    }
+
+    /// `u` from −600 to 600 by 0.01, densest around the switch of forms at `u = −20`.
+    fn grid() -> impl Iterator<Item = f64> {
+        (-60_000..=60_000)
+            .map(|k| f64::from(k) * 0.01)
+            .chain((-1000..=1000).map(|k| -20.0 + f64::from(k) * 1e-6))
+    }
+
+    /// `(α, log α)` of every `u` by [`scale_rows`].
+    fn by_rows<T: Real>(u: &[T]) -> Vec<(T, T)> {
+        let mut out = Vec::new();
+        for chunk in u.chunks(LANES) {
+            let mut alpha = [T::zero(); LANES];
+            alpha[..chunk.len()].copy_from_slice(chunk);
+            let mut log_alpha = [T::zero(); LANES];
+            scale_rows(
+                core::slice::from_mut(&mut alpha),
+                core::slice::from_mut(&mut log_alpha),
+            );
+            out.extend(alpha.into_iter().zip(log_alpha).take(chunk.len()));
+        }
+        out
+    }
+
+    /// The identity at zero parameters, exactly, one value at a time and by rows.
+    #[test]
+    fn zero_gives_exactly_the_identity() {
+        assert_eq!(scale(0.0_f64), (1.0, 0.0));
+        assert_eq!(scale(0.0_f32), (1.0, 0.0));
+        assert!(by_rows(&[0.0_f64; 3]).iter().all(|&s| s == (1.0, 0.0)));
+        assert!(by_rows(&[0.0_f32; 3]).iter().all(|&s| s == (1.0, 0.0)));
+    }
+
+    /// `log α` within 4 ulps of the reference everywhere; `α` within 4 ulps (of at least 1 on
+    /// the near form, what `1 + (1 − m) expm1(v)` gives); and `log α`
+    /// within 8 ulps of the former formula `ln_1p((1 − m) expm1(v))` where that one is accurate.
+    #[test]
+    fn scale_matches_the_reference() {
+        let eps = f64::EPSILON;
+        for u in grid() {
+            let (alpha, log_alpha) = scale(u);
+            let (ref_alpha, ref_log) = reference(u);
+            assert!(
+                (log_alpha - ref_log).abs() <= 4.0 * eps * ref_log.abs(),
+                "u = {u}: log α {log_alpha:e}, reference {ref_log:e}"
+            );
+            let floor = if u >= -20.0 {
+                ref_alpha.max(1.0)
+            } else {
+                ref_alpha
+            };
+            assert!(
+                (alpha - ref_alpha).abs() <= 4.0 * eps * floor,
+                "u = {u}: α {alpha:e}, reference {ref_alpha:e}"
+            );
+            if u >= -2.0 {
+                let former = ((1.0 - MIN_SCALE) * (0.5 * u).exp_m1()).ln_1p();
+                assert!(
+                    (log_alpha - former).abs() <= 8.0 * eps * former.abs(),
+                    "u = {u}: log α {log_alpha:e}, former {former:e}"
+                );
+            }
+        }
+    }
+
+    /// Infinite and NaN parameters.
+    #[test]
+    fn scale_at_the_limits() {
+        assert_eq!(scale(f64::INFINITY), (f64::INFINITY, f64::INFINITY));
+        let (alpha, log_alpha) = scale(f64::NEG_INFINITY);
+        assert_eq!((alpha, log_alpha), (MIN_SCALE, MIN_SCALE.ln()));
+        let (alpha, log_alpha) = scale(f64::NAN);
+        assert!(alpha.is_nan() && log_alpha.is_nan());
+        let rows = by_rows(&[f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1.0]);
+        assert_eq!(rows[0], (f64::INFINITY, f64::INFINITY));
+        assert_eq!(rows[1], (MIN_SCALE, MIN_SCALE.ln()));
+        assert!(rows[2].0.is_nan() && rows[2].1.is_nan());
+        assert_eq!(rows[3], scale(1.0));
+    }
+
+    /// The lane kernels give what [`scale`] gives: to 2 ulps in `f64` (libm against the
+    /// standard library), and in `f32` (the vector kernels) to 8 ulps of the reference (`α`: of
+    /// at least 1 on the near form).
+    #[test]
+    fn rows_match_one_at_a_time() {
+        let u: Vec<f64> = grid().collect();
+        for (&u, (alpha, log_alpha)) in u.iter().zip(by_rows(&u)) {
+            let (a, la) = scale(u);
+            assert!(
+                (alpha - a).abs() <= 2.0 * f64::EPSILON * a.max(1.0),
+                "u = {u}"
+            );
+            assert!(
+                (log_alpha - la).abs() <= 2.0 * f64::EPSILON * la.abs(),
+                "u = {u}"
+            );
+        }
+        // In `f32` up to where `α` nears the largest finite value.
+        let u32: Vec<f32> = u
+            .iter()
+            .filter(|&&u| u <= 170.0)
+            .map(|&u| u as f32)
+            .collect();
+        let eps = f64::from(f32::EPSILON);
+        for (&u, (alpha, log_alpha)) in u32.iter().zip(by_rows(&u32)) {
+            let (ref_alpha, ref_log) = reference(f64::from(u));
+            let floor = if u >= -20.0 {
+                ref_alpha.max(1.0)
+            } else {
+                ref_alpha
+            };
+            assert!(
+                (f64::from(alpha) - ref_alpha).abs() <= 8.0 * eps * floor,
+                "u = {u}: α {alpha:e}, reference {ref_alpha:e}"
+            );
+            assert!(
+                (f64::from(log_alpha) - ref_log).abs() <= 8.0 * eps * ref_log.abs(),
+                "u = {u}: log α {log_alpha:e}, reference {ref_log:e}"
+            );
+        }
+    }
+
+    /// The elements of one event as the lanes of rows (the `f32` path) give what the
+    /// transformer gives one value at a time, in both directions and inverted; 37 elements span
+    /// three rows.
+    #[test]
+    fn elements_match_one_at_a_time() {
+        fn check<Tr: Transformer<f32, 2>>(tr: Tr) {
+            let h: Vec<SVector<f32, 2>> = (0..37)
+                .map(|j| SVector::<f32, 2>::new(j as f32 * 1.7 - 40.0, j as f32 * 0.3 - 5.0))
+                .collect();
+            let x: Vec<f32> = (0..37).map(|j| j as f32 * 0.25 - 4.0).collect();
+            let tol = |a: f32| 16.0 * f32::EPSILON * a.abs().max(1.0);
+            for direction in [true, false] {
+                let mut y = x.clone();
+                let total = if direction {
+                    tr.forward_elements(&mut y, &h)
+                } else {
+                    tr.inverse_elements(&mut y, &h)
+                };
+                let mut sum = 0.0;
+                for ((&x, &y), h) in x.iter().zip(&y).zip(&h) {
+                    let (one, ld) = if direction {
+                        tr.forward(x, h)
+                    } else {
+                        tr.inverse(x, h)
+                    };
+                    assert!((y - one).abs() <= tol(one), "{y} vs {one}");
+                    sum += ld;
+                }
+                assert!((total - sum).abs() <= tol(sum) * 37.0, "{total} vs {sum}");
+            }
+        }
+        check(Affine);
+        check(Inverted(Affine));
     }
 }

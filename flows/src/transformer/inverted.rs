@@ -4,7 +4,9 @@ use nalgebra::SVector;
 
 use super::{Affine, Transformer};
 use crate::Real;
+use crate::batch::Block;
 use crate::gradient::{Derivatives, TransformerGradient};
+use crate::kernel::Lanes;
 
 /// `Tr` with forward and inverse swapped: its forward is `Tr`'s inverse.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -18,6 +20,40 @@ impl<T: Real, const P: usize, Tr: Transformer<T, P>> Transformer<T, P> for Inver
     #[inline]
     fn inverse(&self, y: T, h: &SVector<T, P>) -> (T, T) {
         self.0.forward(y, h)
+    }
+    #[inline]
+    fn forward_elements(&self, x: &mut [T], h: &[SVector<T, P>]) -> T {
+        self.0.inverse_elements(x, h)
+    }
+    #[inline]
+    fn inverse_elements(&self, y: &mut [T], h: &[SVector<T, P>]) -> T {
+        self.0.forward_elements(y, h)
+    }
+    #[inline]
+    fn forward_lanes(&self, x: &mut [Lanes<T>], h: &[Block<T, P>], log_det: &mut Lanes<T>) {
+        self.0.inverse_lanes(x, h, log_det);
+    }
+    #[inline]
+    fn inverse_lanes(&self, y: &mut [Lanes<T>], h: &[Block<T, P>], log_det: &mut Lanes<T>) {
+        self.0.forward_lanes(y, h, log_det);
+    }
+    #[inline]
+    fn forward_lanes_shared(
+        &self,
+        x: &mut [Lanes<T>],
+        h: &[SVector<T, P>],
+        log_det: &mut Lanes<T>,
+    ) {
+        self.0.inverse_lanes_shared(x, h, log_det);
+    }
+    #[inline]
+    fn inverse_lanes_shared(
+        &self,
+        y: &mut [Lanes<T>],
+        h: &[SVector<T, P>],
+        log_det: &mut Lanes<T>,
+    ) {
+        self.0.forward_lanes_shared(y, h, log_det);
     }
 }
 

@@ -47,6 +47,22 @@ pub trait Transformer<T: Real, const P: usize>: Copy + Default {
     /// Maps `y` back under parameters `h`: `(x, log dx/dy)`.
     fn inverse(&self, y: T, h: &SVector<T, P>) -> (T, T);
 
+    /// [`forward`](Transformer::forward) of the elements of one event in place: `x[j]` under
+    /// parameters `h[j]`; returns the sum of the log-derivatives. Transformers with lane-block
+    /// kernels override this to run the elements as the lanes of a row; the default maps one
+    /// value at a time.
+    #[inline]
+    fn forward_elements(&self, x: &mut [T], h: &[SVector<T, P>]) -> T {
+        each_element(x, h, |x, h| self.forward(x, h))
+    }
+
+    /// [`inverse`](Transformer::inverse) of the elements of one event in place; see
+    /// [`forward_elements`](Transformer::forward_elements).
+    #[inline]
+    fn inverse_elements(&self, y: &mut [T], h: &[SVector<T, P>]) -> T {
+        each_element(y, h, |y, h| self.inverse(y, h))
+    }
+
     /// [`forward`](Transformer::forward) over lane blocks: element `j` of every event, `x[j]`,
     /// under its parameters `h[j]`, adding the log-derivatives into `log_det`. Transformers with
     /// lane-block kernels override this; the default maps one value at a time.
@@ -99,6 +115,23 @@ pub trait Transformer<T: Real, const P: usize>: Copy + Default {
             );
         }
     }
+}
+
+/// Applies `map` to every value of `x` under the matching parameters; returns the sum of the
+/// log-derivatives.
+#[inline]
+fn each_element<T: Real, const P: usize>(
+    x: &mut [T],
+    h: &[SVector<T, P>],
+    map: impl Fn(T, &SVector<T, P>) -> (T, T),
+) -> T {
+    let mut log_det = T::zero();
+    for (v, h) in x.iter_mut().zip(h) {
+        let (y, d) = map(*v, h);
+        *v = y;
+        log_det += d;
+    }
+    log_det
 }
 
 /// Applies `map` to every value of the lane rows `x` under the matching parameters.
