@@ -65,10 +65,8 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
     ) {
         let mut scale: [T; D] = core::array::from_fn(|k| -self.log_scale[k]);
         T::exp_slice(&mut scale);
-        for ((row, s), shift) in x.iter_mut().zip(scale).zip(self.shift.iter()) {
-            for v in row {
-                *v = (*v - *shift) * s;
-            }
+        for ((row, s), &shift) in x.iter_mut().zip(scale).zip(self.shift.iter()) {
+            *row = row.map(|v| (v - shift) * s);
         }
         let ld = -self.log_scale.sum();
         log_det.iter_mut().for_each(|l| *l += ld);
@@ -84,10 +82,8 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
     ) {
         let mut scale: [T; D] = self.log_scale.into();
         T::exp_slice(&mut scale);
-        for ((row, s), shift) in z.iter_mut().zip(scale).zip(self.shift.iter()) {
-            for v in row {
-                *v = *v * s + *shift;
-            }
+        for ((row, s), &shift) in z.iter_mut().zip(scale).zip(self.shift.iter()) {
+            *row = row.map(|v| v * s + shift);
         }
         let ld = self.log_scale.sum();
         log_det.iter_mut().for_each(|l| *l += ld);

@@ -108,35 +108,47 @@ fn scale_far<T: Real>(v: &Lanes<T>, alpha: &mut Lanes<T>, log_alpha: &mut Lanes<
     }
 }
 
-/// [`scale`] over lane blocks of `u` (the first row of each of `h`), in groups of 8 elements:
-/// calls `apply(j, α, log α)` for each element `j` with the rows of its `α` and `log α`.
+/// Maps each row `x[j]` of a lane block by `map(x, α, β)` lane by lane under the parameters
+/// `h[j]` of its element (scales by [`scale_rows`], in groups of 8 elements); returns the sum of
+/// `log α` over the elements.
 #[inline]
-fn scale_lanes<T: Real, const P: usize>(
-    h: &[Block<T, P>],
-    mut apply: impl FnMut(usize, &Lanes<T>, &Lanes<T>),
-) {
+fn map_lanes<T: Real>(
+    x: &mut [Lanes<T>],
+    h: &[Block<T, 2>],
+    map: impl Fn(T, T, T) -> T,
+) -> Lanes<T> {
     const GROUP: usize = 8;
-    for (g, params) in h.chunks(GROUP).enumerate() {
-        let n = params.len();
+    let mut total = [T::zero(); LANES];
+    for (x, h) in x.chunks_mut(GROUP).zip(h.chunks(GROUP)) {
+        let n = x.len().min(h.len());
         let mut alpha = [[T::zero(); LANES]; GROUP];
-        for (a, p) in alpha.iter_mut().zip(params) {
+        for (a, p) in alpha.iter_mut().zip(h) {
             *a = p[0];
         }
         let mut log_alpha = [[T::zero(); LANES]; GROUP];
         scale_rows(&mut alpha[..n], &mut log_alpha[..n]);
-        for (k, (a, la)) in alpha.iter().zip(&log_alpha).take(n).enumerate() {
-            apply(g * GROUP + k, a, la);
+        for (((x, h), alpha), log_alpha) in x.iter_mut().zip(h).zip(&alpha).zip(&log_alpha) {
+            // Local copies: the compiler then knows nothing else aliases the row.
+            let (mut row, beta) = (*x, h[1]);
+            for l in 0..LANES {
+                row[l] = map(row[l], alpha[l], beta[l]);
+                total[l] += log_alpha[l];
+            }
+            *x = row;
         }
     }
+    total
 }
 
-/// [`scale`] of the first parameter of each of `h` (elements as lanes), by the lane kernels
-/// over rows of up to [`LANES`] elements: calls `apply(j, α, log α)` for each element `j`.
+/// Maps each of `xs` (element `j` of an event, or its row of a lane block) by `map(x, α, β)`
+/// under the parameters `h[j]` of its element, its scale by [`scale_rows`] with the elements as
+/// lanes; returns `Σ_j log α_j`.
 #[inline]
-fn scale_shared<T: Real, const P: usize>(h: &[SVector<T, P>], mut apply: impl FnMut(usize, T, T)) {
-    for (g, params) in h.chunks(LANES).enumerate() {
+fn map_shared<T: Real, X>(xs: &mut [X], h: &[SVector<T, 2>], map: impl Fn(&mut X, T, T)) -> T {
+    let mut total = T::zero();
+    for (xs, h) in xs.chunks_mut(LANES).zip(h.chunks(LANES)) {
         let mut alpha = [T::zero(); LANES];
-        for (a, p) in alpha.iter_mut().zip(params) {
+        for (a, p) in alpha.iter_mut().zip(h) {
             *a = p[0];
         }
         let mut log_alpha = [T::zero(); LANES];
@@ -144,23 +156,11 @@ fn scale_shared<T: Real, const P: usize>(h: &[SVector<T, P>], mut apply: impl Fn
             core::slice::from_mut(&mut alpha),
             core::slice::from_mut(&mut log_alpha),
         );
-        for (k, (a, la)) in alpha.iter().zip(log_alpha).take(params.len()).enumerate() {
-            apply(g * LANES + k, *a, la);
-        }
-    }
-}
-
-/// Maps each of `xs` (element `j` of an event, or its row of a lane block) by `map(x, α, β)`
-/// under the parameters `h[j]` of its element, by [`scale_shared`]; returns `Σ_j log α_j`.
-#[inline]
-fn map_shared<T: Real, X>(xs: &mut [X], h: &[SVector<T, 2>], map: impl Fn(&mut X, T, T)) -> T {
-    let mut total = T::zero();
-    scale_shared(h, |j, alpha, log_alpha| {
-        if let (Some(x), Some(h)) = (xs.get_mut(j), h.get(j)) {
+        for (((x, h), alpha), log_alpha) in xs.iter_mut().zip(h).zip(alpha).zip(log_alpha) {
             map(x, alpha, h[1]);
             total += log_alpha;
         }
-    });
+    }
     total
 }
 
@@ -221,25 +221,13 @@ impl<T: Real> Transformer<T, 2> for Affine {
     }
     #[inline]
     fn forward_lanes(&self, x: &mut [Lanes<T>], h: &[Block<T, 2>], log_det: &mut Lanes<T>) {
-        scale_lanes(h, |j, alpha, log_alpha| {
-            if let (Some(x), Some(h)) = (x.get_mut(j), h.get(j)) {
-                for l in 0..LANES {
-                    x[l] = apply(x[l], alpha[l], h[1][l]);
-                    log_det[l] += log_alpha[l];
-                }
-            }
-        });
+        let total = map_lanes(x, h, apply);
+        log_det.iter_mut().zip(total).for_each(|(l, t)| *l += t);
     }
     #[inline]
     fn inverse_lanes(&self, y: &mut [Lanes<T>], h: &[Block<T, 2>], log_det: &mut Lanes<T>) {
-        scale_lanes(h, |j, alpha, log_alpha| {
-            if let (Some(y), Some(h)) = (y.get_mut(j), h.get(j)) {
-                for l in 0..LANES {
-                    y[l] = unapply(y[l], alpha[l], h[1][l]);
-                    log_det[l] -= log_alpha[l];
-                }
-            }
-        });
+        let total = map_lanes(y, h, unapply);
+        log_det.iter_mut().zip(total).for_each(|(l, t)| *l -= t);
     }
     #[inline]
     fn forward_lanes_shared(
@@ -249,7 +237,7 @@ impl<T: Real> Transformer<T, 2> for Affine {
         log_det: &mut Lanes<T>,
     ) {
         let total = map_shared(x, h, |row, alpha, beta| {
-            row.iter_mut().for_each(|x| *x = apply(*x, alpha, beta));
+            *row = row.map(|x| apply(x, alpha, beta))
         });
         log_det.iter_mut().for_each(|l| *l += total);
     }
@@ -261,7 +249,7 @@ impl<T: Real> Transformer<T, 2> for Affine {
         log_det: &mut Lanes<T>,
     ) {
         let total = map_shared(y, h, |row, alpha, beta| {
-            row.iter_mut().for_each(|y| *y = unapply(*y, alpha, beta));
+            *row = row.map(|y| unapply(y, alpha, beta))
         });
         log_det.iter_mut().for_each(|l| *l -= total);
     }
