@@ -18,6 +18,7 @@ macro_rules! largest_block {
         }
     };
 }
+#[cfg(feature = "std")]
 pub(crate) use largest_block;
 
 /// `out[r] += Σ_i weight[i · ld + r] · x[i]` for every lane, `r < out.len()`: `weight` is a

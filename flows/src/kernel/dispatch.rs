@@ -6,6 +6,7 @@
 use super::dense::dense;
 use super::isa::{Isa, Row, Scalar};
 use super::math;
+#[cfg(feature = "std")]
 use super::peak::fma_loop;
 
 /// Defines the `f32` entry point `$name` that runs the generic kernel `$kernel` under the best
@@ -89,6 +90,7 @@ entry! {
     dense_rows(weight: &[f32], ld: usize, x: &[Row], out: &mut [Row]) => dense
 }
 
+#[cfg(feature = "std")]
 entry! {
     /// Register-only multiply-adds (see [`fma_loop`]); returns the FLOPs done.
     fma_peak(rounds: usize, out: &mut Row) -> usize => fma_loop

@@ -14,6 +14,8 @@ mod dense;
 mod dispatch;
 mod isa;
 mod math;
+// The peak measurement needs a clock: `std` only (and the tests).
+#[cfg(feature = "std")]
 mod peak;
 #[cfg(test)]
 mod tests;
