@@ -63,17 +63,7 @@ impl<T: Real, const O: usize, const I: usize> Dense<T, O, I> {
         grad: &mut Self,
     ) -> SVector<T, I> {
         grad.bias += d_out;
-        let mut d_x = SVector::<T, I>::zeros();
-        matvec_backward(
-            self.weight.as_slice(),
-            grad.weight.as_mut_slice(),
-            O,
-            |_| 0..O,
-            d_out.as_slice(),
-            x.as_slice(),
-            d_x.as_mut_slice(),
-        );
-        d_x
+        weight_backward(&self.weight, &mut grad.weight, x, d_out)
     }
 }
 
@@ -143,26 +133,15 @@ impl<T: Real, const O: usize, const I: usize, const C: usize> InputDense<T, O, I
         grad: &mut Self,
     ) -> (SVector<T, I>, SVector<T, C>) {
         grad.bias += d_out;
-        let (mut d_x, mut d_context) = (SVector::<T, I>::zeros(), SVector::<T, C>::zeros());
-        matvec_backward(
-            self.weight.as_slice(),
-            grad.weight.as_mut_slice(),
-            O,
-            |_| 0..O,
-            d_out.as_slice(),
-            x.as_slice(),
-            d_x.as_mut_slice(),
-        );
-        matvec_backward(
-            self.context_weight.as_slice(),
-            grad.context_weight.as_mut_slice(),
-            O,
-            |_| 0..O,
-            d_out.as_slice(),
-            context.as_slice(),
-            d_context.as_mut_slice(),
-        );
-        (d_x, d_context)
+        (
+            weight_backward(&self.weight, &mut grad.weight, x, d_out),
+            weight_backward(
+                &self.context_weight,
+                &mut grad.context_weight,
+                context,
+                d_out,
+            ),
+        )
     }
 }
 
@@ -259,4 +238,26 @@ pub(crate) fn mlp_lanes<
     for (block, o) in output.iter().zip(out.iter_mut()) {
         block.apply_lanes(&h, o);
     }
+}
+
+/// Reverse mode of `y = W x` (every weight unmasked): adds `d_out xᵀ` into `grad` and returns
+/// `Wᵀ d_out`.
+#[inline]
+fn weight_backward<T: Real, const O: usize, const K: usize>(
+    weight: &SMatrix<T, O, K>,
+    grad: &mut SMatrix<T, O, K>,
+    x: &SVector<T, K>,
+    d_out: &SVector<T, O>,
+) -> SVector<T, K> {
+    let mut d_x = SVector::<T, K>::zeros();
+    matvec_backward(
+        weight.as_slice(),
+        grad.as_mut_slice(),
+        O,
+        |_| 0..O,
+        d_out.as_slice(),
+        x.as_slice(),
+        d_x.as_mut_slice(),
+    );
+    d_x
 }

@@ -6,6 +6,7 @@ use nalgebra::SVector;
 use rand::Rng;
 
 use super::mask::MaskType;
+use crate::batch::{Block, LANES};
 use crate::gradient::{BijectionGradient, Upstream};
 use crate::layer::Coupling;
 use crate::{Bijection, Parameters, Path, Random, Real};
@@ -89,6 +90,18 @@ where
     #[inline]
     fn inverse(&self, z: &SVector<T, D>, context: &SVector<T, X>) -> (SVector<T, D>, T) {
         self.coupling.inverse(z, context)
+    }
+
+    /// The coupling's lane-block path (batches would otherwise map one event at a time).
+    #[inline]
+    fn forward_lanes(&self, x: &mut Block<T, D>, contexts: &Block<T, X>, log_det: &mut [T; LANES]) {
+        self.coupling.forward_lanes(x, contexts, log_det);
+    }
+
+    /// The coupling's lane-block path.
+    #[inline]
+    fn inverse_lanes(&self, z: &mut Block<T, D>, contexts: &Block<T, X>, log_det: &mut [T; LANES]) {
+        self.coupling.inverse_lanes(z, contexts, log_det);
     }
 }
 
