@@ -15,7 +15,7 @@ use plotters::prelude::*;
 type Moons = RealNVP!(f32, 2, layers = 8, hidden = 32);
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (train, test) = data::moons_split(0);
+    let data::MoonsSplit { train, test, .. } = data::MoonsSplit::new(0);
     let to_f32 = |v: &[Vector2<f64>]| -> Vec<Vector2<f32>> { v.iter().map(|x| x.cast()).collect() };
     let (train, test) = (to_f32(&train), to_f32(&test));
 

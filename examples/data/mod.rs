@@ -12,21 +12,28 @@ use flows::rand::distr::{Distribution, StandardUniform};
 use flows::rand::seq::SliceRandom;
 use flows::rand::{SeedableRng, rngs::Xoshiro256PlusPlus};
 
+/// The standard deviation of the protocol's moons noise.
+const MOONS_NOISE: f64 = 0.05;
+
+/// The noiseless points of `n` two moons (scikit-learn's `make_moons`): evenly spaced angles on
+/// two interleaved half circles, the outer one first.
+fn moon_centers(n: usize) -> Vec<Vector2<f64>> {
+    let outer = n / 2;
+    let inner = n - outer;
+    let angle =
+        |i: usize, count: usize| std::f64::consts::PI * i as f64 / (count.max(2) - 1) as f64;
+    let outer_points =
+        (0..outer).map(|i| Vector2::new(angle(i, outer).cos(), angle(i, outer).sin()));
+    let inner_points =
+        (0..inner).map(|i| Vector2::new(1.0 - angle(i, inner).cos(), 0.5 - angle(i, inner).sin()));
+    outer_points.chain(inner_points).collect()
+}
+
 /// Two interleaved half circles (scikit-learn's `make_moons`): `n` points, Gaussian noise of
 /// standard deviation `noise`, shuffled; seeded.
 pub fn moons(n: usize, noise: f64, seed: u64) -> Vec<Vector2<f64>> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let outer = n / 2;
-    let inner = n - outer;
-    let mut points: Vec<Vector2<f64>> = Vec::with_capacity(n);
-    for i in 0..outer {
-        let t = std::f64::consts::PI * i as f64 / (outer.max(2) - 1) as f64;
-        points.push(Vector2::new(t.cos(), t.sin()));
-    }
-    for i in 0..inner {
-        let t = std::f64::consts::PI * i as f64 / (inner.max(2) - 1) as f64;
-        points.push(Vector2::new(1.0 - t.cos(), 0.5 - t.sin()));
-    }
+    let mut points = moon_centers(n);
     points.shuffle(&mut rng);
     for p in &mut points {
         let e = Vector2::new(
@@ -39,23 +46,65 @@ pub fn moons(n: usize, noise: f64, seed: u64) -> Vec<Vector2<f64>> {
 }
 
 /// The protocol's two moons: 10,000 points, noise 0.05, the first 80 % for training, both parts
-/// standardized with the training mean and standard deviation. `(train, test)`.
-pub fn moons_split(seed: u64) -> (Vec<Vector2<f64>>, Vec<Vector2<f64>>) {
-    let points = moons(10_000, 0.05, seed);
-    let (train, test) = points.split_at(8_000);
-    let n = train.len() as f64;
-    let mean = train.iter().sum::<Vector2<f64>>() / n;
-    let var = train
-        .iter()
-        .map(|x| (x - mean).component_mul(&(x - mean)))
-        .sum::<Vector2<f64>>()
-        / n;
-    let std = var.map(f64::sqrt);
-    let scale = |x: &Vector2<f64>| (x - mean).component_div(&std);
-    (
-        train.iter().map(scale).collect(),
-        test.iter().map(scale).collect(),
-    )
+/// standardized with the training mean and standard deviation.
+pub struct MoonsSplit {
+    /// The standardized training points.
+    pub train: Vec<Vector2<f64>>,
+    /// The standardized test points.
+    pub test: Vec<Vector2<f64>>,
+    /// The training mean, subtracted before dividing by `std`.
+    mean: Vector2<f64>,
+    /// The training standard deviation.
+    std: Vector2<f64>,
+}
+
+/// Points in the protocol's two moons.
+const MOONS_POINTS: usize = 10_000;
+
+impl MoonsSplit {
+    /// The split drawn with `seed`.
+    pub fn new(seed: u64) -> Self {
+        let points = moons(MOONS_POINTS, MOONS_NOISE, seed);
+        let (train, test) = points.split_at(MOONS_POINTS * 4 / 5);
+        let n = train.len() as f64;
+        let mean = train.iter().sum::<Vector2<f64>>() / n;
+        let var = train
+            .iter()
+            .map(|x| (x - mean).component_mul(&(x - mean)))
+            .sum::<Vector2<f64>>()
+            / n;
+        let std = var.map(f64::sqrt);
+        let scale = |x: &Vector2<f64>| (x - mean).component_div(&std);
+        Self {
+            train: train.iter().map(scale).collect(),
+            test: test.iter().map(scale).collect(),
+            mean,
+            std,
+        }
+    }
+
+    /// The mean negative log-density, in nats, of standardized `points` under the distribution
+    /// the data are drawn from: an equal mixture of isotropic Gaussians (standard deviation
+    /// 0.05) around the 10,000 noiseless points, with the standardization's log-Jacobian. It is
+    /// what a perfect model would score on `points`: the floor of any fitted flow's NLL there.
+    pub fn true_nll(&self, points: &[Vector2<f64>]) -> f64 {
+        let centers = moon_centers(MOONS_POINTS);
+        let variance = MOONS_NOISE * MOONS_NOISE;
+        let log_norm = (2.0 * std::f64::consts::PI * variance).ln() + (MOONS_POINTS as f64).ln();
+        let log_jacobian = (self.std.x * self.std.y).ln();
+        let nll = |z: &Vector2<f64>| {
+            let x = z.component_mul(&self.std) + self.mean;
+            let squared: Vec<f64> = centers.iter().map(|c| (x - c).norm_squared()).collect();
+            // log-sum-exp around the nearest center, so far points do not underflow to 0.
+            let nearest = squared.iter().copied().fold(f64::INFINITY, f64::min);
+            let sum: f64 = squared
+                .iter()
+                .map(|d| (-(d - nearest) / (2.0 * variance)).exp())
+                .sum();
+            nearest / (2.0 * variance) - sum.ln() + log_norm - log_jacobian
+        };
+        points.iter().map(nll).sum::<f64>() / points.len() as f64
+    }
 }
 
 /// Pixels per digit image (8x8).
