@@ -77,20 +77,13 @@ where
     }
 
     /// The network's [sequential lane-block
-    /// evaluation](AutoregressiveTransform::sequential_lanes), solving for one element of every
-    /// event at a time with the transformer's lane kernel.
+    /// evaluation](AutoregressiveTransform::sequential_lanes), solving each run of elements it
+    /// hands over (one element, or several whose parameters are known at once) with the
+    /// transformer's lane kernel.
     #[inline]
     fn inverse_lanes(&self, z: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
-        self.conditioner.sequential_lanes(contexts, |i, h| {
-            let Some(row) = z.get_mut(i) else {
-                return [T::zero(); LANES];
-            };
-            self.transformer.inverse_lanes(
-                core::slice::from_mut(row),
-                core::slice::from_ref(h),
-                log_det,
-            );
-            *row
+        self.conditioner.sequential_lanes(z, contexts, |rows, h| {
+            self.transformer.inverse_lanes(rows, h, log_det);
         });
     }
 }

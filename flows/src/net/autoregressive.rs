@@ -41,30 +41,34 @@ pub trait AutoregressiveTransform<T: Real, const D: usize, const C: usize, const
     /// Records `x_i = value` (elements are pushed in order `0, 1, ...`).
     fn push(&self, state: &mut Self::State, i: usize, value: T);
 
-    /// The sequential evaluation over a lane block of events with contexts `contexts`: for
-    /// `i = 0, 1, ..., D − 1`, calls `step(i, h_i)` with the parameters of element `i` of every
-    /// event (`h_i[p][l]`, given the `x_<i` returned so far) and takes back `x_i` of every event.
+    /// The sequential evaluation over a lane block of events with contexts `contexts`, solving
+    /// the rows of `x` in order: for consecutive runs of elements `i..j` covering `0..D`, calls
+    /// `step(&mut x[i..j], h)` with their parameters (`h[k][p][l]`: parameter `p` of element
+    /// `i + k` of event `l`), which depend only on the rows before `i` as `step` left them;
+    /// `step` replaces the rows by the solved elements.
     ///
-    /// Networks with lane-block kernels override this; the default runs the incremental
-    /// evaluation one event at a time (one state per lane).
+    /// Networks with lane-block kernels override this and hand over together the elements whose
+    /// parameters become known at the same step; the default runs one element at a time over
+    /// the incremental evaluation of one event at a time (one state per lane).
     #[inline]
     fn sequential_lanes(
         &self,
+        x: &mut Block<T, D>,
         contexts: &Block<T, C>,
-        mut step: impl FnMut(usize, &Block<T, P>) -> Lanes<T>,
+        mut step: impl FnMut(&mut [Lanes<T>], &[Block<T, P>]),
     ) {
         let mut states: [Self::State; LANES] =
             core::array::from_fn(|l| self.start(&SVector::from_fn(|k, _| contexts[k][l])));
-        for i in 0..D {
+        for (i, row) in x.iter_mut().enumerate() {
             let mut h = [[T::zero(); LANES]; P];
             for (l, state) in states.iter().enumerate() {
                 for (row, v) in h.iter_mut().zip(self.element(state, i).iter()) {
                     row[l] = *v;
                 }
             }
-            let x = step(i, &h);
+            step(core::slice::from_mut(row), core::slice::from_ref(&h));
             if i + 1 < D {
-                for (state, &value) in states.iter_mut().zip(x.iter()) {
+                for (state, &value) in states.iter_mut().zip(row.iter()) {
                     self.push(state, i, value);
                 }
             }

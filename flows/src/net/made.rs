@@ -217,20 +217,16 @@ impl<
         self.push_values(state, i, value);
     }
 
-    /// The same incremental evaluation over lane rows, through the lane-block kernels.
+    /// The same incremental evaluation over lane rows, through the lane-block kernels, handing
+    /// over together the elements whose parameters are known at once.
     #[inline]
     fn sequential_lanes(
         &self,
+        x: &mut Block<T, D>,
         contexts: &Block<T, C>,
-        mut step: impl FnMut(usize, &Block<T, P>) -> Lanes<T>,
+        step: impl FnMut(&mut [Lanes<T>], &[Block<T, P>]),
     ) {
-        let mut state = self.start_values(contexts);
-        for i in 0..D {
-            let x = step(i, &self.output_values(i, state.last()));
-            if i + 1 < D {
-                self.push_values(&mut state, i, x);
-            }
-        }
+        self.solve_lanes(x, contexts, step);
     }
 }
 
