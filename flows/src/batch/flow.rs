@@ -179,12 +179,12 @@ where
                 let mut buf = [SVector::<T, D>::zeros(); CHUNK];
                 let mut log_det = [T::zero(); CHUNK];
                 let (buf, log_det) = (&mut buf[..chunk], &mut log_det[..chunk]);
-                for z in buf.iter_mut() {
-                    *z = self.base.sample(&mut rng);
-                }
+                self.base.sample_into(&mut rng, buf);
                 let mut log_base = [T::zero(); CHUNK];
-                for (lb, z) in log_base.iter_mut().zip(buf.iter()) {
-                    *lb = self.base.log_prob(z);
+                if with_log_prob {
+                    for (lb, z) in log_base.iter_mut().zip(buf.iter()) {
+                        *lb = self.base.log_prob(z);
+                    }
                 }
                 let contexts = contexts.range(first + start, chunk);
                 if self

@@ -21,6 +21,15 @@ impl<T: Real, const D: usize> Distribution<T, D> for StandardGaussian {
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SVector<T, D> {
         SVector::from_fn(|_, _| T::standard_normal(rng))
     }
+
+    /// In bulk by the [polar method](super::polar) over lane rows.
+    #[inline]
+    fn sample_into<R: Rng + ?Sized>(&self, rng: &mut R, out: &mut [SVector<T, D>]) {
+        let mut normals = super::polar::Normals::new();
+        for z in out {
+            normals.fill(rng, z.as_mut_slice());
+        }
+    }
 }
 
 impl<T: Real, const D: usize> DistributionGradient<T, D> for StandardGaussian {

@@ -1,6 +1,7 @@
 //! Base distributions.
 
 mod gaussian;
+mod polar;
 
 pub use gaussian::StandardGaussian;
 
@@ -15,6 +16,16 @@ pub trait Distribution<T: Real, const D: usize> {
     fn log_prob(&self, z: &SVector<T, D>) -> T;
     /// A draw from `rng`.
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SVector<T, D>;
+    /// Independent draws from `rng` into every event of `out` (what the batch methods sample
+    /// from). The default draws them one at a time by [`sample`](Distribution::sample);
+    /// a distribution may draw in bulk instead, as a different (but equally deterministic)
+    /// sequence.
+    #[inline]
+    fn sample_into<R: Rng + ?Sized>(&self, rng: &mut R, out: &mut [SVector<T, D>]) {
+        for z in out {
+            *z = self.sample(rng);
+        }
+    }
 }
 
 /// A base distribution whose log-density has a gradient (with respect to the point; base
