@@ -28,9 +28,30 @@ const STEP: f64 = 1e-3;
 /// Random draws per direction.
 const DRAWS: usize = 3;
 
+/// The largest share of the entries a [`Smoothness::Piecewise`] check may skip.
+const MAX_KINKED: f64 = 0.05;
+
+/// Whether a checked function is smooth, or smooth only between kinks (ReLU units, spline knots),
+/// where a finite difference whose stencil straddles a kink is off at first order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Smoothness {
+    /// Every entry is compared.
+    #[default]
+    Smooth,
+    /// Each entry is differenced at two step sizes, [`STEP`] and a quarter of it. Where the two
+    /// disagree, a kink lies within the stencil and the entry is skipped; the others are compared
+    /// as in [`Smoothness::Smooth`]. At most [`MAX_KINKED`] of the entries may be skipped, so a
+    /// wrong gradient cannot hide behind the rule.
+    Piecewise,
+}
+
 /// The derivative of `f` at 0 by the five-point central difference.
-pub fn derivative(mut f: impl FnMut(f64) -> f64) -> f64 {
-    let h = STEP;
+pub fn derivative(f: impl FnMut(f64) -> f64) -> f64 {
+    derivative_with_step(f, STEP)
+}
+
+/// The derivative of `f` at 0 by the five-point central difference of step `h`.
+fn derivative_with_step(mut f: impl FnMut(f64) -> f64, h: f64) -> f64 {
     (-f(2.0 * h) + 8.0 * f(h) - 8.0 * f(-h) + f(-2.0 * h)) / (12.0 * h)
 }
 
@@ -46,9 +67,43 @@ pub fn relative_error(numeric: f64, analytic: f64) -> f64 {
 struct Report {
     checked: usize,
     failures: Vec<String>,
+    smoothness: Smoothness,
+    /// Entries skipped because a kink lies within their stencil.
+    kinked: usize,
 }
 
 impl Report {
+    fn new(smoothness: Smoothness) -> Self {
+        Self {
+            smoothness,
+            ..Self::default()
+        }
+    }
+
+    /// Compares the finite-difference derivative of `f` at 0 with `analytic`, by the report's
+    /// [`Smoothness`].
+    fn compare_derivative(
+        &mut self,
+        what: impl FnOnce() -> String,
+        mut f: impl FnMut(f64) -> f64,
+        analytic: f64,
+    ) {
+        match self.smoothness {
+            Smoothness::Smooth => self.compare(what, derivative(f), analytic),
+            Smoothness::Piecewise => {
+                let coarse = derivative_with_step(&mut f, STEP);
+                let fine = derivative_with_step(&mut f, STEP / 4.0);
+                if relative_error(coarse, fine) > TOLERANCE {
+                    self.checked += 1;
+                    self.kinked += 1;
+                } else {
+                    // The coarser difference: kink-free too, and less rounding.
+                    self.compare(what, coarse, analytic);
+                }
+            }
+        }
+    }
+
     fn compare(&mut self, what: impl FnOnce() -> String, numeric: f64, analytic: f64) {
         self.checked += 1;
         let error = relative_error(numeric, analytic);
@@ -62,6 +117,13 @@ impl Report {
 
     fn finish(self, subject: &str) {
         assert!(self.checked > 0, "{subject}: nothing was checked");
+        assert!(
+            self.kinked as f64 <= MAX_KINKED * self.checked as f64,
+            "{subject}: {} of {} entries have a kink within the finite-difference stencil; \
+             draw other points or parameters",
+            self.kinked,
+            self.checked
+        );
         if !self.failures.is_empty() {
             let shown = self.failures.len().min(40);
             panic!(
@@ -128,24 +190,24 @@ fn compare_all<P: Parameters<f64> + Clone, const I: usize, const C: usize>(
     grad: &P,
 ) {
     for i in 0..I {
-        let numeric = derivative(|h| {
+        let moved = |h| {
             let mut moved = *input;
             moved[i] += h;
             loss(layer, &moved, context)
-        });
-        report.compare(|| format!("{label}: input[{i}]"), numeric, d_input[i]);
+        };
+        report.compare_derivative(|| format!("{label}: input[{i}]"), moved, d_input[i]);
     }
     for i in 0..C {
-        let numeric = derivative(|h| {
+        let moved = |h| {
             let mut moved = *context;
             moved[i] += h;
             loss(layer, input, &moved)
-        });
-        report.compare(|| format!("{label}: context[{i}]"), numeric, d_context[i]);
+        };
+        report.compare_derivative(|| format!("{label}: context[{i}]"), moved, d_context[i]);
     }
     for (index, (name, analytic)) in flat_parameters(grad).into_iter().enumerate() {
-        let numeric = derivative(|h| loss(&nudged(layer, index, h), input, context));
-        report.compare(|| format!("{label}: {name}"), numeric, analytic);
+        let moved = |h| loss(&nudged(layer, index, h), input, context);
+        report.compare_derivative(|| format!("{label}: {name}"), moved, analytic);
     }
 }
 
@@ -177,8 +239,27 @@ pub fn check_bijection_gradient<B, const D: usize, const C: usize>(layer: &B, se
 where
     B: BijectionGradient<f64, D, C> + Parameters<f64> + Clone,
 {
+    bijection_gradient(layer, seed, Smoothness::Smooth);
+}
+
+/// [`check_bijection_gradient`] for a layer that is smooth only between kinks (ReLU networks,
+/// rational-quadratic splines): see [`Smoothness::Piecewise`].
+pub fn check_piecewise_bijection_gradient<B, const D: usize, const C: usize>(layer: &B, seed: u64)
+where
+    B: BijectionGradient<f64, D, C> + Parameters<f64> + Clone,
+{
+    bijection_gradient(layer, seed, Smoothness::Piecewise);
+}
+
+fn bijection_gradient<B, const D: usize, const C: usize>(
+    layer: &B,
+    seed: u64,
+    smoothness: Smoothness,
+) where
+    B: BijectionGradient<f64, D, C> + Parameters<f64> + Clone,
+{
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let mut report = Report::default();
+    let mut report = Report::new(smoothness);
     for direction in [Direction::Forward, Direction::Inverse] {
         for draw in 0..DRAWS {
             let input = normal::<D>(&mut rng);
@@ -306,8 +387,35 @@ pub fn check_conditioner_gradient<
 ) where
     N: ConditionerGradient<f64, I, C, P, B> + Parameters<f64> + Clone,
 {
+    conditioner_gradient(net, seed, Smoothness::Smooth);
+}
+
+/// [`check_conditioner_gradient`] for a network that is smooth only between kinks (ReLU): see
+/// [`Smoothness::Piecewise`].
+pub fn check_piecewise_conditioner_gradient<
+    N,
+    const I: usize,
+    const C: usize,
+    const P: usize,
+    const B: usize,
+>(
+    net: &N,
+    seed: u64,
+) where
+    N: ConditionerGradient<f64, I, C, P, B> + Parameters<f64> + Clone,
+{
+    conditioner_gradient(net, seed, Smoothness::Piecewise);
+}
+
+fn conditioner_gradient<N, const I: usize, const C: usize, const P: usize, const B: usize>(
+    net: &N,
+    seed: u64,
+    smoothness: Smoothness,
+) where
+    N: ConditionerGradient<f64, I, C, P, B> + Parameters<f64> + Clone,
+{
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let mut report = Report::default();
+    let mut report = Report::new(smoothness);
     for draw in 0..DRAWS {
         let input = normal::<I>(&mut rng);
         let context = normal::<C>(&mut rng);

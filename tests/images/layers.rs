@@ -13,7 +13,10 @@ use flows::nalgebra::{SMatrix, SVector};
 use flows::net::{Conv3x3, ConvNet, Relu, Tanh};
 use flows::transformer::{Affine, RationalQuadratic, Shift};
 use flows::{Parameters, Random};
-use harness::gradient::{check_bijection_gradient, check_conditioner_gradient};
+use harness::gradient::{
+    check_bijection_gradient, check_conditioner_gradient, check_piecewise_bijection_gradient,
+    check_piecewise_conditioner_gradient,
+};
 use harness::{check_bijection, check_identity, perturb, rng, zero_parameters};
 
 /// A layer drawn from `seed` with every parameter moved by `N(0, scale²)`.
@@ -219,19 +222,20 @@ macro_rules! image_couplings {
             const D: usize = $c * $h * $w;
             const X: usize = $x;
 
-            // ReLU (the default) for the bijection checks; tanh for the gradient checks, whose
-            // finite differences must not straddle a kink.
+            // ReLU (the default) and tanh; the ReLU gradient checks skip the few entries whose
+            // finite differences straddle a kink (`Smoothness::Piecewise`).
             type Board<const ALT: bool, Act = Relu> = ImageCoupling<
                 Checkerboard<ALT>, Affine, ConvNet<f64, Checkerboard<ALT>, C, 4, 1, { 2 * C }, W, N, X, Act>,
                 C, H, W, D, { D / 2 }, { D / 2 }, 2,
             >;
-            type BoardNet = ConvNet<f64, Checkerboard<true>, C, 3, 1, C, W, N, X, Tanh>;
+            type BoardNet<Act = Tanh> = ConvNet<f64, Checkerboard<true>, C, 3, 1, C, W, N, X, Act>;
 
             #[test]
             fn checkerboard_couplings() {
                 check_bijection::<_, D, X>(&random::<Board<false>>(1, 0.3), 1);
                 check_bijection::<_, D, X>(&random::<Board<true>>(2, 0.3), 2);
                 check_bijection_gradient::<_, D, X>(&random::<Board<true, Tanh>>(3, 0.3), 3);
+                check_piecewise_bijection_gradient::<_, D, X>(&random::<Board<false>>(6, 0.3), 6);
                 let mut zero = random::<Board<false>>(4, 0.3);
                 zero_parameters(&mut zero);
                 check_identity::<_, D, X>(&zero);
@@ -241,6 +245,8 @@ macro_rules! image_couplings {
             fn checkerboard_conditioner_gradient() {
                 let net = random::<BoardNet>(5, 0.3).with_bound(1.5);
                 check_conditioner_gradient::<_, { D / 2 }, X, 1, { D / 2 }>(&net, 5);
+                let relu = random::<BoardNet<Relu>>(6, 0.3).with_bound(1.5);
+                check_piecewise_conditioner_gradient::<_, { D / 2 }, X, 1, { D / 2 }>(&relu, 6);
             }
         }
     )*};

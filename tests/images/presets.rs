@@ -1,12 +1,13 @@
 //! The multiscale presets on 1x4x4, 2x4x4 and 3x8x8 images: the layout they expand to, round
 //! trips, log-dets against the finite-difference Jacobian and gradients against finite
-//! differences, at random parameters. (The spline preset's gradient is not compared with finite
-//! differences: a difference that crosses a knot is off at first order; the spline's own
-//! derivatives are checked away from knots in `tests/layers/splines.rs`.)
+//! differences, at random parameters. The spline preset's gradient check skips the few entries
+//! whose differences straddle a knot (`Smoothness::Piecewise`).
 
 use flows::layer::{ChannelActNorm, Conv1x1, Squeeze};
 use flows::{Glow, MultiscaleNICE, MultiscaleRQNSF, MultiscaleRealNVP, Parameters, Random};
-use harness::gradient::{check_bijection_gradient, check_flow_gradient};
+use harness::gradient::{
+    check_bijection_gradient, check_flow_gradient, check_piecewise_bijection_gradient,
+};
 use harness::{check_bijection, check_round_trip_f32, perturb, rng};
 
 /// A flow drawn from `seed` with every parameter (ActNorm's included) moved by `N(0, scale²)`.
@@ -86,6 +87,7 @@ fn presets_on_1x4x4() {
     check_bijection_gradient::<_, 16, 0>(&random::<RealNvp1>(5, 0.3).bijection, 5);
     check_bijection_gradient::<_, 16, 0>(&random::<Glow1>(6, 0.3).bijection, 6);
     check_flow_gradient(&random::<Nice1>(8, 0.3), 8);
+    check_piecewise_bijection_gradient::<_, 16, 0>(&random::<Rqnsf1>(9, 0.3).bijection, 9);
 }
 
 #[test]
@@ -95,6 +97,7 @@ fn presets_on_2x4x4() {
     check_bijection::<_, 32, 0>(&random::<Rqnsf2>(3, 0.3).bijection, 3);
     check_bijection_gradient::<_, 32, 2>(&random::<RealNvp2>(4, 0.2).bijection, 4);
     check_bijection_gradient::<_, 32, 0>(&random::<Glow2>(5, 0.1).bijection, 5);
+    check_piecewise_bijection_gradient::<_, 32, 0>(&random::<Rqnsf2>(6, 0.3).bijection, 6);
 }
 
 #[test]
