@@ -50,43 +50,76 @@ const BLOCKS: usize = 2;
 
 /// The best time per call of `f` over `reps` repetitions of at least `span` each.
 fn best(reps: usize, span: Duration, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut calls = 1usize;
-    loop {
-        let start = Instant::now();
-        for _ in 0..calls {
+    best_of_each(reps, span, &mut [&mut f])[0]
+}
+
+/// The best time per call of each of `fs` over `reps` rounds, each round timing every function
+/// once for at least `span`: functions compared with each other (one thread against two) see the
+/// same disturbances of a shared machine.
+fn best_of_each(reps: usize, span: Duration, fs: &mut [&mut dyn FnMut()]) -> Vec<f64> {
+    let calls: Vec<usize> = fs
+        .iter_mut()
+        .map(|f| {
             f();
-        }
-        if start.elapsed() >= span / 4 {
-            break;
-        }
-        calls *= 2;
-    }
-    let mut best = f64::INFINITY;
+            let mut calls = 1usize;
+            loop {
+                let start = Instant::now();
+                for _ in 0..calls {
+                    f();
+                }
+                if start.elapsed() >= span / 4 {
+                    break calls;
+                }
+                calls *= 2;
+            }
+        })
+        .collect();
+    let mut best = vec![f64::INFINITY; fs.len()];
     for _ in 0..reps {
-        let start = Instant::now();
-        for _ in 0..calls {
-            f();
+        for ((f, &calls), best) in fs.iter_mut().zip(&calls).zip(&mut best) {
+            let start = Instant::now();
+            for _ in 0..calls {
+                f();
+            }
+            *best = best.min(start.elapsed().as_secs_f64() / calls as f64);
         }
-        best = best.min(start.elapsed().as_secs_f64() / calls as f64);
     }
     best
 }
 
-/// Runs `f` on a pool of `threads` threads.
+/// A pool of threads the batch methods run on.
 #[cfg(feature = "rayon")]
-fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Option<R> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .ok()?;
-    Some(pool.install(f))
+struct Pool(rayon::ThreadPool);
+
+/// Without rayon the batch methods run on the calling thread: only a one-thread pool exists.
+#[cfg(not(feature = "rayon"))]
+struct Pool;
+
+impl Pool {
+    /// A pool of `threads` threads, if there can be one.
+    fn new(threads: usize) -> Option<Self> {
+        #[cfg(feature = "rayon")]
+        return rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .ok()
+            .map(Pool);
+        #[cfg(not(feature = "rayon"))]
+        (threads == 1).then_some(Pool)
+    }
+
+    /// Runs `f` on the pool.
+    fn run<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        #[cfg(feature = "rayon")]
+        return self.0.install(f);
+        #[cfg(not(feature = "rayon"))]
+        f()
+    }
 }
 
-/// Without rayon the batch methods run on the calling thread; no two-thread figure.
-#[cfg(not(feature = "rayon"))]
+/// Runs `f` on a pool of `threads` threads.
 fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Option<R> {
-    (threads == 1).then(f)
+    Pool::new(threads).map(|pool| pool.run(f))
 }
 
 /// The figures of one flow: batch-1 latencies in seconds, and (log_prob, sample) seconds per batch
@@ -110,8 +143,8 @@ impl Figures {
         B: flows::Bijection<f32, D, 0> + Sync + Send,
     {
         let x = events[0];
-        let mut out = vec![0.0f32; events.len()];
-        let mut samples: Vec<SVector<f32, D>> =
+        let out = vec![0.0f32; events.len()];
+        let samples: Vec<SVector<f32, D>> =
             std::iter::repeat_n(SVector::zeros(), events.len()).collect();
         let mut draw = Xoshiro256PlusPlus::seed_from_u64(2);
         let log_prob_1 = best(reps, span, || {
@@ -120,19 +153,27 @@ impl Figures {
         let sample_1 = best(reps, span, || {
             black_box(flow.sample(&mut draw));
         });
-        let mut batch = |threads: usize| {
-            on_threads(threads, || {
-                let lp = best(reps, span, || {
-                    flow.log_prob_batch(black_box(events), &mut out).ok();
-                });
-                let sample = best(reps, span, || {
-                    flow.sample_batch(&mut draw, &mut samples[..], &mut []).ok();
-                });
-                (lp, sample)
-            })
-        };
-        let one = batch(1);
-        let two = batch(2);
+        // One and two threads timed in alternation, so that their ratio is not a change of load.
+        let pools = [Pool::new(1), Pool::new(2)];
+        let mut outs = [out.clone(), out];
+        let mut drawn = [samples.clone(), samples];
+        let mut draws = [draw.clone(), draw];
+        let mut timed: Vec<Box<dyn FnMut() + '_>> = Vec::new();
+        let buffers = outs.iter_mut().zip(drawn.iter_mut().zip(&mut draws));
+        for (pool, (out, (samples, draw))) in pools.iter().zip(buffers) {
+            if let Some(pool) = pool {
+                timed.push(Box::new(move || {
+                    pool.run(|| flow.log_prob_batch(black_box(events), out).ok());
+                }));
+                timed.push(Box::new(move || {
+                    pool.run(|| flow.sample_batch(draw, &mut samples[..], &mut []).ok());
+                }));
+            }
+        }
+        let mut refs: Vec<&mut dyn FnMut()> = timed.iter_mut().map(|f| &mut **f as _).collect();
+        let times = best_of_each(reps, span, &mut refs);
+        let mut pairs = times.chunks(2).map(|t| (t[0], t[1]));
+        let [one, two] = [0, 1].map(|k| pools[k].as_ref().and_then(|_| pairs.next()));
         Self {
             log_prob_1,
             sample_1,
