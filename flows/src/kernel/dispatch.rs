@@ -6,6 +6,7 @@
 use super::dense::dense;
 use super::isa::{Isa, Row, Scalar};
 use super::math;
+use super::spline::{self, Spline};
 #[cfg(feature = "std")]
 use super::peak::fma_loop;
 
@@ -88,6 +89,17 @@ unary! {
 entry! {
     /// `out[r] += Σ_i weight[i · ld + r] · x[i]` over lane blocks (see [`dense`]).
     dense_rows(weight: &[f32], ld: usize, x: &[Row], out: &mut [Row]) => dense
+}
+
+entry! {
+    /// The rational-quadratic spline on one lane block (see [`spline::rational_quadratic`]).
+    rational_quadratic(
+        s: &Spline,
+        value: &mut Row,
+        params: &[Row],
+        scratch: &mut [Row],
+        log_det: &mut Row
+    ) => spline::rational_quadratic
 }
 
 #[cfg(feature = "std")]

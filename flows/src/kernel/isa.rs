@@ -38,6 +38,8 @@ pub(crate) trait Isa: Copy {
     fn div(self, a: Self::V, b: Self::V) -> Self::V;
     /// `a · b + c` (fused where the set has it).
     fn fma(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// `√a`, correctly rounded (NaN for `a < 0`).
+    fn sqrt(self, a: Self::V) -> Self::V;
     /// The lane-wise minimum (`b` when either is NaN).
     fn min(self, a: Self::V, b: Self::V) -> Self::V;
     /// The lane-wise maximum (`b` when either is NaN).
@@ -109,6 +111,10 @@ impl Isa for Scalar {
     #[inline(always)]
     fn fma(self, a: Row, b: Row, c: Row) -> Row {
         lanes!(|a, b, c| a * b + c)
+    }
+    #[inline(always)]
+    fn sqrt(self, a: Row) -> Row {
+        lanes!(|a| libm::sqrtf(a))
     }
     #[inline(always)]
     fn min(self, a: Row, b: Row) -> Row {

@@ -17,12 +17,15 @@ mod math;
 // The peak measurement needs a clock: `std` only (and the tests).
 #[cfg(feature = "std")]
 mod peak;
+mod spline;
 #[cfg(test)]
 mod tests;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
 pub use crate::batch::LANES;
+pub(crate) use dispatch::rational_quadratic;
+pub(crate) use spline::Spline;
 
 /// One row of a lane block: one value per event.
 pub type Lanes<T> = [T; LANES];

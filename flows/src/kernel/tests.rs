@@ -8,6 +8,7 @@ use super::dispatch::{
 };
 use super::isa::{Isa, Row, Scalar};
 use super::peak::{chains, fma_loop};
+use super::spline::{Spline, rational_quadratic};
 
 /// Inputs: edge values, a logarithmic sweep of both signs from the smallest subnormal to the
 /// largest finite `f32`, and a fine grid over `[-110, 110]`.
@@ -271,6 +272,58 @@ fn fma_loop_matches<I: Isa>(isa: I, accumulators: usize) {
     assert_eq!(chains::<I, 2, 3>(isa, 5, &mut out), 2 * LANES * 6 * 5);
 }
 
+/// The spline under the set `isa` against the twin, both directions, at 1, 3 and 8 bins and
+/// raw parameters of sizes 1 to 300 (the torchflows parameterization among them): values
+/// across and beyond the interval, its ends, NaN and infinities.
+fn spline_matches<I: Isa>(isa: I) {
+    let cases = [(8, 2.0, 0.0, 1.0, 1.0), (3, 8.0, 0.0, 1.0, 1.0), (1, 1.0, 0.0, 1.0, 1.0)];
+    let torchflows = (8, 300.0, 1.0, 1e-3, 1e-3);
+    for (case, (bins, scale, ux_in_heights, uy_scale, ud_scale)) in
+        cases.into_iter().chain([torchflows]).enumerate()
+    {
+        for inverse in [false, true] {
+            let s = Spline {
+                bound: 3.0,
+                min_bin: 1e-3,
+                min_derivative: 1e-3,
+                boundary_derivative: 1.0,
+                offset: 0.541_324_9,
+                ud_scale,
+                ux_in_heights,
+                uy_scale,
+                ud_start: 2 * bins,
+                inverse,
+            };
+            let (values, params) = dense_case(LANES, 3 * bins - 1, case as u32);
+            let params: std::vec::Vec<Row> = params
+                .iter()
+                .map(|r| r.map(|u| scale * u))
+                .collect();
+            let specials = [3.0, -3.0, 0.0, f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 2.997];
+            let value: Row = core::array::from_fn(|l| {
+                specials.get(l).copied().unwrap_or(3.5 * values[l])
+            });
+            let run = |kernel: &dyn Fn(&mut Row, &mut [Row], &mut Row)| {
+                let (mut v, mut ld) = (value, [0.25; LANES]);
+                let mut scratch = std::vec![[0.0; LANES]; 2 * bins];
+                kernel(&mut v, &mut scratch, &mut ld);
+                (v, ld)
+            };
+            let want = run(&|v, scratch, ld| rational_quadratic(Scalar, &s, v, &params, scratch, ld));
+            let got = run(&|v, scratch, ld| rational_quadratic(isa, &s, v, &params, scratch, ld));
+            for (what, g, w) in [("value", got.0, want.0), ("log-det", got.1, want.1)] {
+                for l in 0..LANES {
+                    let (g, w) = (g[l], w[l]);
+                    let same = g == w
+                        || (g.is_nan() && w.is_nan())
+                        || (g - w).abs() <= 1e-4 * w.abs().max(1.0);
+                    assert!(same, "{what}, case {case}, inverse {inverse}, lane {l}: {g}, twin {w}");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn the_dense_twin_sums_exactly_enough() {
     dense_matches(Scalar, dense::<Scalar>);
@@ -311,6 +364,7 @@ mod x86 {
         dense_matches(isa, dense::<Avx512>);
         blocks_match(isa);
         fma_loop_matches(isa, Avx512::BLOCK);
+        spline_matches(isa);
     }
 
     #[test]
@@ -323,6 +377,7 @@ mod x86 {
         dense_matches(isa, dense::<Avx2>);
         blocks_match(isa);
         fma_loop_matches(isa, Avx2::BLOCK);
+        spline_matches(isa);
     }
 
     #[test]

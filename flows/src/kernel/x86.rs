@@ -70,6 +70,7 @@ impl Isa for Avx512 {
     op!(mul(a: __m512, b: __m512) -> __m512 = _mm512_mul_ps(a, b));
     op!(div(a: __m512, b: __m512) -> __m512 = _mm512_div_ps(a, b));
     op!(fma(a: __m512, b: __m512, c: __m512) -> __m512 = _mm512_fmadd_ps(a, b, c));
+    op!(sqrt(a: __m512) -> __m512 = _mm512_sqrt_ps(a));
     op!(min(a: __m512, b: __m512) -> __m512 = _mm512_min_ps(a, b));
     op!(max(a: __m512, b: __m512) -> __m512 = _mm512_max_ps(a, b));
     op!(abs(a: __m512) -> __m512 = _mm512_castsi512_ps(_mm512_and_si512(
@@ -130,6 +131,7 @@ impl Isa for Avx2 {
     op!(div(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] = halves!(|a, b| _mm256_div_ps(a, b)));
     op!(fma(a: [__m256; 2], b: [__m256; 2], c: [__m256; 2]) -> [__m256; 2] =
         halves!(|a, b, c| _mm256_fmadd_ps(a, b, c)));
+    op!(sqrt(a: [__m256; 2]) -> [__m256; 2] = halves!(|a| _mm256_sqrt_ps(a)));
     op!(min(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] = halves!(|a, b| _mm256_min_ps(a, b)));
     op!(max(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] = halves!(|a, b| _mm256_max_ps(a, b)));
     op!(abs(a: [__m256; 2]) -> [__m256; 2] = halves!(|a| _mm256_castsi256_ps(_mm256_and_si256(

@@ -1,16 +1,20 @@
 //! The rational-quadratic spline over lane blocks.
 //!
-//! The transcendental functions of 16 events at once run on the vectorized kernels: the two
-//! softmaxes of the bins (`2K` exponentials), the softplus of the two knot derivatives a value
-//! needs and the three logarithms of its log-derivative. The knot search and the rational
-//! function, a few multiply-adds per bin, run lane by lane through the per-event code, so both
-//! paths compute the same values in the same order (in `f64` they agree to rounding).
+//! In `f32` the whole map of a row runs as one vector kernel
+//! ([`rational_quadratic`](crate::kernel::rational_quadratic)). In `f64` the transcendental
+//! functions of 16 events at once run on the lane kernels: the two softmaxes of the bins (`2K`
+//! exponentials), the softplus of the two knot derivatives a value needs and the three logarithms
+//! of its log-derivative. The knot search and the rational function, a few multiply-adds per bin,
+//! run lane by lane through the per-event code, so both paths compute the same values in the same
+//! order (in `f64` they agree to rounding).
 
 use super::knots::{Bin, Scheme, clamp_unit};
 use super::rational_quadratic::{eval_terms, log_derivative, solve};
+use core::any::Any;
+
 use crate::Real;
 use crate::batch::{Block, LANES};
-use crate::kernel::Lanes;
+use crate::kernel::{Lanes, Spline, rational_quadratic};
 
 /// Which map of the spline to apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,6 +171,7 @@ impl<T: Real> Bins<T> {
 
 /// The spline with `K` bins on `[-bound, bound]` (raw parameters read by `scheme`) over lane
 /// blocks: row `values[j]` under the parameters `h[j]`, adding the log-derivatives into `log_det`.
+/// `f32` rows go to the vector kernel (`T` is `f32` exactly when the downcasts succeed).
 pub(super) fn spline_lanes<T: Real, const K: usize, const P: usize>(
     scheme: &Scheme<T>,
     bound: f64,
@@ -175,6 +180,30 @@ pub(super) fn spline_lanes<T: Real, const K: usize, const P: usize>(
     log_det: &mut Lanes<T>,
     direction: Direction,
 ) {
+    if let Some(log_det) = (log_det as &mut dyn Any).downcast_mut::<Lanes<f32>>() {
+        let f = |x: T| x.to_f64() as f32;
+        let spline = Spline {
+            bound: bound as f32,
+            min_bin: f(scheme.min_bin),
+            min_derivative: f(scheme.min_derivative),
+            boundary_derivative: f(scheme.boundary_derivative),
+            offset: f(scheme.offset),
+            ud_scale: f(scheme.ud_scale),
+            ux_in_heights: f(scheme.ux_in_heights),
+            uy_scale: f(scheme.uy_scale),
+            ud_start: scheme.ud_start,
+            inverse: direction == Direction::Inverse,
+        };
+        let mut scratch = [[[0.0f32; LANES]; K]; 2];
+        for (row, params) in values.iter_mut().zip(h) {
+            let row = (row as &mut dyn Any).downcast_mut::<Lanes<f32>>();
+            let params = (params as &dyn Any).downcast_ref::<Block<f32, P>>();
+            if let (Some(row), Some(params)) = (row, params) {
+                rational_quadratic(&spline, row, params, scratch.as_flattened_mut(), log_det);
+            }
+        }
+        return;
+    }
     let b = T::lit(bound);
     for (row, params) in values.iter_mut().zip(h) {
         let raw = |p: usize| params.get(p).copied().unwrap_or([T::zero(); LANES]);

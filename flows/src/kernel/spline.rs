@@ -1,0 +1,242 @@
+//! The rational-quadratic spline of neural spline flows on a lane block, written once over
+//! [`Isa`]: the per-event map of `transformer::RationalQuadratic` (same formulas, same special
+//! values) with the bin search as compares and blends over the knots and every transcendental
+//! function on the vector set.
+
+use super::isa::{Isa, Row};
+use super::math;
+
+/// The constants of a spline with `bins` bins on `[-bound, bound]`: how its raw parameters (laid
+/// out `[u_x (K), u_y (K), ...]`, the `K − 1` interior derivatives from `ud_start`) become knots.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Spline {
+    /// The half-width `B` of the interval.
+    pub bound: f32,
+    /// The smallest fraction of the interval one bin spans.
+    pub min_bin: f32,
+    /// The smallest interior derivative.
+    pub min_derivative: f32,
+    /// The derivative at `±B`.
+    pub boundary_derivative: f32,
+    /// The softplus argument of an interior derivative is `offset + ud_scale · u`.
+    pub offset: f32,
+    /// See `offset`.
+    pub ud_scale: f32,
+    /// The height logits are `ux_in_heights · u_x + uy_scale · u_y`.
+    pub ux_in_heights: f32,
+    /// See `ux_in_heights`.
+    pub uy_scale: f32,
+    /// Where the raw interior derivatives start.
+    pub ud_start: usize,
+    /// Whether to apply the inverse (output to input, adding `log dx/dy`).
+    pub inverse: bool,
+}
+
+/// The bin a lane's value falls in, with the softplus arguments of its two knot derivatives.
+struct Bin<V> {
+    k: V,
+    x0: V,
+    width: V,
+    y0: V,
+    height: V,
+    left: V,
+    right: V,
+}
+
+/// `exp(u − max u)` of the logits `u_j = logit(j)` into `out`; returns `1 / Σ`: the softmax is
+/// `out[j] / Σ`.
+#[inline(always)]
+fn softmax<I: Isa>(isa: I, logit: impl Fn(usize) -> I::V, out: &mut [Row]) -> I::V {
+    let mut max = logit(0);
+    for j in 1..out.len() {
+        let u = logit(j);
+        max = isa.select(isa.lt(max, u), u, max);
+    }
+    let mut sum = isa.splat(0.0);
+    for (j, out) in out.iter_mut().enumerate() {
+        let e = math::exp(isa, isa.sub(logit(j), max));
+        sum = isa.add(sum, e);
+        isa.store(e, out);
+    }
+    isa.div(isa.splat(1.0), sum)
+}
+
+/// Clamps to `[0, 1]`, keeping NaN.
+#[inline(always)]
+fn clamp_unit<I: Isa>(isa: I, t: I::V) -> I::V {
+    let (zero, one) = (isa.splat(0.0), isa.splat(1.0));
+    isa.select(isa.lt(t, zero), zero, isa.select(isa.lt(one, t), one, t))
+}
+
+/// `a ≥ b` (false when either is NaN).
+#[inline(always)]
+fn ge<I: Isa>(isa: I, a: I::V, b: I::V) -> I::M {
+    isa.or(isa.lt(b, a), isa.eq(a, b))
+}
+
+/// The spline `s` on one lane block: `value` under the raw parameters `params` (one row each),
+/// adding the log-derivatives into `log_det`. `scratch` holds `2K` rows (it sets `K`).
+#[inline(always)]
+pub(crate) fn rational_quadratic<I: Isa>(
+    isa: I,
+    s: &Spline,
+    value: &mut Row,
+    params: &[Row],
+    scratch: &mut [Row],
+    log_det: &mut Row,
+) {
+    let bins = scratch.len() / 2;
+    if bins == 0 {
+        return;
+    }
+    let (ex, ey) = scratch.split_at_mut(bins);
+    let raw = |p: usize| params.get(p).map_or(isa.splat(0.0), |r| isa.load(r));
+    let v = isa.load(value);
+    let scale_x = softmax(isa, raw, ex);
+    let (ux_in_heights, uy_scale) = (isa.splat(s.ux_in_heights), isa.splat(s.uy_scale));
+    let height_logit = |j| isa.add(isa.mul(ux_in_heights, raw(j)), isa.mul(uy_scale, raw(bins + j)));
+    let scale_y = softmax(isa, height_logit, ey);
+    let bin = locate(isa, s, v, params, (ex, scale_x), (ey, scale_y));
+
+    // The knot derivatives: softplus of the two selected arguments, fixed at the ends.
+    let interior = |argument, end: f32| {
+        let d = isa.add(isa.splat(s.min_derivative), math::softplus(isa, argument));
+        isa.select(isa.eq(bin.k, isa.splat(end)), isa.splat(s.boundary_derivative), d)
+    };
+    let d0 = interior(bin.left, 0.0);
+    let d1 = interior(bin.right, (bins - 1) as f32);
+
+    let (one, two) = (isa.splat(1.0), isa.splat(2.0));
+    let slope = isa.div(bin.height, bin.width);
+    let xi = if s.inverse {
+        // The root in [0, 1] of a ξ² + b ξ + c = 0, in the form without cancellation.
+        let dy = isa.sub(v, bin.y0);
+        let g = isa.sub(isa.add(d1, d0), isa.mul(two, slope));
+        let a = isa.fma(dy, g, isa.mul(bin.height, isa.sub(slope, d0)));
+        let b = isa.sub(isa.mul(bin.height, d0), isa.mul(dy, g));
+        let c = isa.mul(isa.sub(isa.splat(0.0), slope), dy);
+        let disc = isa.sub(isa.mul(b, b), isa.mul(isa.splat(4.0), isa.mul(a, c)));
+        let zero = isa.splat(0.0);
+        let root = isa.select(isa.lt(disc, zero), zero, isa.sqrt(disc));
+        let plus = isa.div(isa.sub(root, b), isa.mul(two, a));
+        let minus = isa.div(isa.mul(two, c), isa.sub(isa.sub(zero, b), root));
+        clamp_unit(isa, isa.select(isa.lt(b, zero), plus, minus))
+    } else {
+        clamp_unit(isa, isa.div(isa.sub(v, bin.x0), bin.width))
+    };
+    let theta = isa.mul(xi, isa.sub(one, xi));
+    let one_minus = isa.sub(one, xi);
+    let xi2 = isa.mul(xi, xi);
+    let den = isa.fma(
+        isa.sub(isa.add(d1, d0), isa.mul(two, slope)),
+        theta,
+        slope,
+    );
+    let mapped = if s.inverse {
+        isa.fma(xi, bin.width, bin.x0)
+    } else {
+        let r = isa.fma(slope, xi2, isa.mul(d0, theta));
+        isa.add(bin.y0, isa.div(isa.mul(bin.height, r), den))
+    };
+    // dy/dx = s² (d1 ξ² + 2 s θ + d0 (1 − ξ)²) / den², whose logarithm is taken once.
+    let numerator = isa.fma(
+        d1,
+        xi2,
+        isa.fma(isa.mul(two, slope), theta, isa.mul(d0, isa.mul(one_minus, one_minus))),
+    );
+    let q = isa.div(slope, den);
+    let ln_derivative = math::ln(isa, isa.mul(isa.mul(q, q), numerator));
+
+    // The identity outside the interval (NaN stays inside: it maps to NaN).
+    let outside = ge(isa, isa.abs(v), isa.splat(s.bound));
+    isa.store(isa.select(outside, v, mapped), value);
+    let ln_derivative = isa.select(outside, isa.splat(0.0), ln_derivative);
+    let ld = isa.load(log_det);
+    let ld = if s.inverse {
+        isa.sub(ld, ln_derivative)
+    } else {
+        isa.add(ld, ln_derivative)
+    };
+    isa.store(ld, log_det);
+}
+
+/// The bin of each lane's `v` (an input, or an output for the inverse) among the knots of the
+/// softmax weights `x.0[j] · x.1`, `y.0[j] · y.1`: the last bin whose left knot is at most `v`,
+/// the first for NaN.
+#[inline(always)]
+fn locate<I: Isa>(
+    isa: I,
+    s: &Spline,
+    v: I::V,
+    params: &[Row],
+    x: (&[Row], I::V),
+    y: (&[Row], I::V),
+) -> Bin<I::V> {
+    let bins = x.0.len();
+    let b = isa.splat(s.bound);
+    let minus_b = isa.splat(-s.bound);
+    let two_b = isa.splat(2.0 * s.bound);
+    let min_bin = isa.splat(s.min_bin);
+    let spread = 1.0 - bins as f32 * s.min_bin;
+    let (spread_x, spread_y) = (isa.mul(isa.splat(spread), x.1), isa.mul(isa.splat(spread), y.1));
+    let argument = |knot: usize| -> I::V {
+        // Knot i (1 ≤ i ≤ K − 1) has raw derivative u_d[i − 1].
+        let u = params
+            .get(s.ud_start + knot - 1)
+            .map_or(isa.splat(0.0), |r| isa.load(r));
+        isa.fma(isa.splat(s.ud_scale), u, isa.splat(s.offset))
+    };
+    let mut bin = Bin {
+        k: isa.splat(0.0),
+        x0: minus_b,
+        width: two_b,
+        y0: minus_b,
+        height: two_b,
+        left: isa.splat(0.0),
+        right: isa.splat(0.0),
+    };
+    let (mut cx, mut cy) = (isa.splat(0.0), isa.splat(0.0));
+    let mut left_argument = isa.splat(0.0);
+    for (j, (px, py)) in x.0.iter().zip(y.0).enumerate() {
+        let (left_x, left_y) = (isa.fma(two_b, cx, minus_b), isa.fma(two_b, cy, minus_b));
+        cx = isa.add(cx, isa.fma(spread_x, isa.load(px), min_bin));
+        cy = isa.add(cy, isa.fma(spread_y, isa.load(py), min_bin));
+        let last = j + 1 == bins;
+        let (right_x, right_y) = if last {
+            (b, b)
+        } else {
+            (isa.fma(two_b, cx, minus_b), isa.fma(two_b, cy, minus_b))
+        };
+        let right_argument = if last {
+            isa.splat(0.0)
+        } else {
+            argument(j + 1)
+        };
+        let candidate = Bin {
+            k: isa.splat(j as f32),
+            x0: left_x,
+            width: isa.sub(right_x, left_x),
+            y0: left_y,
+            height: isa.sub(right_y, left_y),
+            left: left_argument,
+            right: right_argument,
+        };
+        if j == 0 {
+            bin = candidate;
+        } else {
+            let take = ge(isa, v, if s.inverse { left_y } else { left_x });
+            let pick = |new, old| isa.select(take, new, old);
+            bin = Bin {
+                k: pick(candidate.k, bin.k),
+                x0: pick(candidate.x0, bin.x0),
+                width: pick(candidate.width, bin.width),
+                y0: pick(candidate.y0, bin.y0),
+                height: pick(candidate.height, bin.height),
+                left: pick(candidate.left, bin.left),
+                right: pick(candidate.right, bin.right),
+            };
+        }
+        left_argument = right_argument;
+    }
+    bin
+}
