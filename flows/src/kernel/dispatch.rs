@@ -6,9 +6,9 @@
 use super::dense::dense;
 use super::isa::{Isa, Row, Scalar};
 use super::math;
-use super::spline::{self, Spline};
 #[cfg(feature = "std")]
 use super::peak::fma_loop;
+use super::spline::{self, Spline};
 
 /// Defines the `f32` entry point `$name` that runs the generic kernel `$kernel` under the best
 /// instruction set, and one function per set compiled with that set's target features.

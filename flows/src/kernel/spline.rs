@@ -43,22 +43,65 @@ struct Bin<V> {
     right: V,
 }
 
-/// `exp(u − max u)` of the logits `u_j = logit(j)` into `out`; returns `1 / Σ`: the softmax is
-/// `out[j] / Σ`.
+/// The logits `u` in `rows` become `exp(u − max u)`; returns `1 / Σ`: the softmax is
+/// `rows[j] / Σ`. (No closures in the kernels: they would not inherit the set's target features.)
 #[inline(always)]
-fn softmax<I: Isa>(isa: I, logit: impl Fn(usize) -> I::V, out: &mut [Row]) -> I::V {
-    let mut max = logit(0);
-    for j in 1..out.len() {
-        let u = logit(j);
+fn softmax<I: Isa>(isa: I, rows: &mut [Row]) -> I::V {
+    let mut max = raw(isa, rows, 0);
+    for row in rows.iter() {
+        let u = isa.load(row);
         max = isa.select(isa.lt(max, u), u, max);
     }
     let mut sum = isa.splat(0.0);
-    for (j, out) in out.iter_mut().enumerate() {
-        let e = math::exp(isa, isa.sub(logit(j), max));
+    for row in rows.iter_mut() {
+        let e = math::exp(isa, isa.sub(isa.load(row), max));
         sum = isa.add(sum, e);
-        isa.store(e, out);
+        isa.store(e, row);
     }
     isa.div(isa.splat(1.0), sum)
+}
+
+/// Row `p` of `params` (zeros past their end).
+#[inline(always)]
+fn raw<I: Isa>(isa: I, params: &[Row], p: usize) -> I::V {
+    match params.get(p) {
+        Some(row) => isa.load(row),
+        None => isa.splat(0.0),
+    }
+}
+
+/// The softplus argument of interior knot `knot` (`1 ≤ knot ≤ K − 1`), whose raw derivative is
+/// `u_d[knot − 1]`.
+#[inline(always)]
+fn argument<I: Isa>(isa: I, s: &Spline, params: &[Row], knot: usize) -> I::V {
+    let u = raw(isa, params, s.ud_start + knot - 1);
+    isa.fma(isa.splat(s.ud_scale), u, isa.splat(s.offset))
+}
+
+/// The derivative of the knot with softplus argument `argument`, or the boundary derivative in
+/// the lanes whose bin is `end`.
+#[inline(always)]
+fn derivative<I: Isa>(isa: I, s: &Spline, argument: I::V, k: I::V, end: f32) -> I::V {
+    let d = isa.add(isa.splat(s.min_derivative), math::softplus(isa, argument));
+    isa.select(
+        isa.eq(k, isa.splat(end)),
+        isa.splat(s.boundary_derivative),
+        d,
+    )
+}
+
+/// `new` in the lanes of `take`, else `old`.
+#[inline(always)]
+fn pick<I: Isa>(isa: I, take: I::M, new: Bin<I::V>, old: Bin<I::V>) -> Bin<I::V> {
+    Bin {
+        k: isa.select(take, new.k, old.k),
+        x0: isa.select(take, new.x0, old.x0),
+        width: isa.select(take, new.width, old.width),
+        y0: isa.select(take, new.y0, old.y0),
+        height: isa.select(take, new.height, old.height),
+        left: isa.select(take, new.left, old.left),
+        right: isa.select(take, new.right, old.right),
+    }
 }
 
 /// Clamps to `[0, 1]`, keeping NaN.
@@ -90,21 +133,23 @@ pub(crate) fn rational_quadratic<I: Isa>(
         return;
     }
     let (ex, ey) = scratch.split_at_mut(bins);
-    let raw = |p: usize| params.get(p).map_or(isa.splat(0.0), |r| isa.load(r));
-    let v = isa.load(value);
-    let scale_x = softmax(isa, raw, ex);
     let (ux_in_heights, uy_scale) = (isa.splat(s.ux_in_heights), isa.splat(s.uy_scale));
-    let height_logit = |j| isa.add(isa.mul(ux_in_heights, raw(j)), isa.mul(uy_scale, raw(bins + j)));
-    let scale_y = softmax(isa, height_logit, ey);
+    for (j, (x, y)) in ex.iter_mut().zip(ey.iter_mut()).enumerate() {
+        let (ux, uy) = (raw(isa, params, j), raw(isa, params, bins + j));
+        isa.store(ux, x);
+        isa.store(
+            isa.add(isa.mul(ux_in_heights, ux), isa.mul(uy_scale, uy)),
+            y,
+        );
+    }
+    let scale_x = softmax(isa, ex);
+    let scale_y = softmax(isa, ey);
+    let v = isa.load(value);
     let bin = locate(isa, s, v, params, (ex, scale_x), (ey, scale_y));
 
     // The knot derivatives: softplus of the two selected arguments, fixed at the ends.
-    let interior = |argument, end: f32| {
-        let d = isa.add(isa.splat(s.min_derivative), math::softplus(isa, argument));
-        isa.select(isa.eq(bin.k, isa.splat(end)), isa.splat(s.boundary_derivative), d)
-    };
-    let d0 = interior(bin.left, 0.0);
-    let d1 = interior(bin.right, (bins - 1) as f32);
+    let d0 = derivative(isa, s, bin.left, bin.k, 0.0);
+    let d1 = derivative(isa, s, bin.right, bin.k, (bins - 1) as f32);
 
     let (one, two) = (isa.splat(1.0), isa.splat(2.0));
     let slope = isa.div(bin.height, bin.width);
@@ -127,11 +172,7 @@ pub(crate) fn rational_quadratic<I: Isa>(
     let theta = isa.mul(xi, isa.sub(one, xi));
     let one_minus = isa.sub(one, xi);
     let xi2 = isa.mul(xi, xi);
-    let den = isa.fma(
-        isa.sub(isa.add(d1, d0), isa.mul(two, slope)),
-        theta,
-        slope,
-    );
+    let den = isa.fma(isa.sub(isa.add(d1, d0), isa.mul(two, slope)), theta, slope);
     let mapped = if s.inverse {
         isa.fma(xi, bin.width, bin.x0)
     } else {
@@ -142,7 +183,11 @@ pub(crate) fn rational_quadratic<I: Isa>(
     let numerator = isa.fma(
         d1,
         xi2,
-        isa.fma(isa.mul(two, slope), theta, isa.mul(d0, isa.mul(one_minus, one_minus))),
+        isa.fma(
+            isa.mul(two, slope),
+            theta,
+            isa.mul(d0, isa.mul(one_minus, one_minus)),
+        ),
     );
     let q = isa.div(slope, den);
     let ln_derivative = math::ln(isa, isa.mul(isa.mul(q, q), numerator));
@@ -178,14 +223,10 @@ fn locate<I: Isa>(
     let two_b = isa.splat(2.0 * s.bound);
     let min_bin = isa.splat(s.min_bin);
     let spread = 1.0 - bins as f32 * s.min_bin;
-    let (spread_x, spread_y) = (isa.mul(isa.splat(spread), x.1), isa.mul(isa.splat(spread), y.1));
-    let argument = |knot: usize| -> I::V {
-        // Knot i (1 ≤ i ≤ K − 1) has raw derivative u_d[i − 1].
-        let u = params
-            .get(s.ud_start + knot - 1)
-            .map_or(isa.splat(0.0), |r| isa.load(r));
-        isa.fma(isa.splat(s.ud_scale), u, isa.splat(s.offset))
-    };
+    let (spread_x, spread_y) = (
+        isa.mul(isa.splat(spread), x.1),
+        isa.mul(isa.splat(spread), y.1),
+    );
     let mut bin = Bin {
         k: isa.splat(0.0),
         x0: minus_b,
@@ -210,7 +251,7 @@ fn locate<I: Isa>(
         let right_argument = if last {
             isa.splat(0.0)
         } else {
-            argument(j + 1)
+            argument(isa, s, params, j + 1)
         };
         let candidate = Bin {
             k: isa.splat(j as f32),
@@ -225,16 +266,7 @@ fn locate<I: Isa>(
             bin = candidate;
         } else {
             let take = ge(isa, v, if s.inverse { left_y } else { left_x });
-            let pick = |new, old| isa.select(take, new, old);
-            bin = Bin {
-                k: pick(candidate.k, bin.k),
-                x0: pick(candidate.x0, bin.x0),
-                width: pick(candidate.width, bin.width),
-                y0: pick(candidate.y0, bin.y0),
-                height: pick(candidate.height, bin.height),
-                left: pick(candidate.left, bin.left),
-                right: pick(candidate.right, bin.right),
-            };
+            bin = pick(isa, take, candidate, bin);
         }
         left_argument = right_argument;
     }

@@ -276,7 +276,11 @@ fn fma_loop_matches<I: Isa>(isa: I, accumulators: usize) {
 /// raw parameters of sizes 1 to 300 (the torchflows parameterization among them): values
 /// across and beyond the interval, its ends, NaN and infinities.
 fn spline_matches<I: Isa>(isa: I) {
-    let cases = [(8, 2.0, 0.0, 1.0, 1.0), (3, 8.0, 0.0, 1.0, 1.0), (1, 1.0, 0.0, 1.0, 1.0)];
+    let cases = [
+        (8, 2.0, 0.0, 1.0, 1.0),
+        (3, 8.0, 0.0, 1.0, 1.0),
+        (1, 1.0, 0.0, 1.0, 1.0),
+    ];
     let torchflows = (8, 300.0, 1.0, 1e-3, 1e-3);
     for (case, (bins, scale, ux_in_heights, uy_scale, ud_scale)) in
         cases.into_iter().chain([torchflows]).enumerate()
@@ -295,21 +299,26 @@ fn spline_matches<I: Isa>(isa: I) {
                 inverse,
             };
             let (values, params) = dense_case(LANES, 3 * bins - 1, case as u32);
-            let params: std::vec::Vec<Row> = params
-                .iter()
-                .map(|r| r.map(|u| scale * u))
-                .collect();
-            let specials = [3.0, -3.0, 0.0, f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 2.997];
-            let value: Row = core::array::from_fn(|l| {
-                specials.get(l).copied().unwrap_or(3.5 * values[l])
-            });
+            let params: std::vec::Vec<Row> = params.iter().map(|r| r.map(|u| scale * u)).collect();
+            let specials = [
+                3.0,
+                -3.0,
+                0.0,
+                f32::NAN,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+                2.997,
+            ];
+            let value: Row =
+                core::array::from_fn(|l| specials.get(l).copied().unwrap_or(3.5 * values[l]));
             let run = |kernel: &dyn Fn(&mut Row, &mut [Row], &mut Row)| {
                 let (mut v, mut ld) = (value, [0.25; LANES]);
                 let mut scratch = std::vec![[0.0; LANES]; 2 * bins];
                 kernel(&mut v, &mut scratch, &mut ld);
                 (v, ld)
             };
-            let want = run(&|v, scratch, ld| rational_quadratic(Scalar, &s, v, &params, scratch, ld));
+            let want =
+                run(&|v, scratch, ld| rational_quadratic(Scalar, &s, v, &params, scratch, ld));
             let got = run(&|v, scratch, ld| rational_quadratic(isa, &s, v, &params, scratch, ld));
             for (what, g, w) in [("value", got.0, want.0), ("log-det", got.1, want.1)] {
                 for l in 0..LANES {
@@ -317,7 +326,10 @@ fn spline_matches<I: Isa>(isa: I) {
                     let same = g == w
                         || (g.is_nan() && w.is_nan())
                         || (g - w).abs() <= 1e-4 * w.abs().max(1.0);
-                    assert!(same, "{what}, case {case}, inverse {inverse}, lane {l}: {g}, twin {w}");
+                    assert!(
+                        same,
+                        "{what}, case {case}, inverse {inverse}, lane {l}: {g}, twin {w}"
+                    );
                 }
             }
         }
