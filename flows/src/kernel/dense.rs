@@ -38,6 +38,28 @@ pub(crate) fn dense<I: Isa>(isa: I, weight: &[f32], ld: usize, x: &[Row], out: &
     }
 }
 
+/// `W_j x + b_j` for each layer `(W_j, b_j)` of `layers` in turn, into consecutive rows of `out`
+/// (`b_j.len()` rows each; `W_j` column-major with as many rows and `x.len()` columns): the
+/// output blocks of a conditioner, or one layer, in a single call. Rows past those of the layers
+/// are left alone, and so are those of the layers after the first that does not fit `out`; a
+/// layer whose weight does not fit its sizes leaves its rows at its bias.
+#[inline(always)]
+pub(crate) fn dense_bias<I: Isa>(isa: I, layers: &[(&[f32], &[f32])], x: &[Row], out: &mut [Row]) {
+    let mut rest = out;
+    for &(weight, bias) in layers {
+        let Some((rows, tail)) = rest.split_at_mut_checked(bias.len()) else {
+            return;
+        };
+        for (row, &b) in rows.iter_mut().zip(bias) {
+            isa.store(isa.splat(b), row);
+        }
+        if !x.is_empty() {
+            dense(isa, weight, bias.len(), x, rows);
+        }
+        rest = tail;
+    }
+}
+
 /// The first `R` rows of `out` (rows `first..first + R` of the matrix), with `S` sets of
 /// accumulators: set `s` sums the columns `i ≡ s (mod S)` (each input row is loaded once per
 /// block, each weight broadcast once). Returns `R`; does nothing when `out` has fewer rows or

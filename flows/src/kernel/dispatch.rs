@@ -3,7 +3,8 @@
 //! answer), so a default build runs at full speed; without `std` the build's target features
 //! decide. Other architectures always use the scalar twin.
 
-use super::dense::dense;
+use super::affine::affine;
+use super::dense::{dense, dense_bias};
 use super::isa::{Isa, Row, Scalar};
 use super::math;
 #[cfg(feature = "std")]
@@ -100,6 +101,18 @@ entry! {
         scratch: &mut [Row],
         log_det: &mut Row
     ) => spline::rational_quadratic
+}
+
+entry! {
+    /// `W_j x + b_j` of every layer `(W_j, b_j)` over lane blocks, into consecutive rows (see
+    /// [`dense_bias`]).
+    dense_bias_rows(layers: &[(&[f32], &[f32])], x: &[Row], out: &mut [Row]) => dense_bias
+}
+
+entry! {
+    /// The affine transformer's map of every row under its parameters, returning the sum of
+    /// its log-scales (see [`affine`]).
+    affine_rows(rows: &mut [Row], params: &[[Row; 2]], inverse: bool) -> Row => affine
 }
 
 #[cfg(feature = "std")]

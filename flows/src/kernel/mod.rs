@@ -10,6 +10,7 @@
 //!
 //! Accuracy of the `f32` functions against libm: see the [`Kernels`] methods.
 
+mod affine;
 mod dense;
 mod dispatch;
 mod isa;
@@ -64,6 +65,22 @@ pub trait Kernels: Copy + Default + Sized {
     /// a column-major matrix (`nalgebra`'s layout) with leading dimension `ld ≥ out.len()` and
     /// `x.len()` columns. Does nothing unless `weight.len() == ld · x.len()`.
     fn dense_lanes(weight: &[Self], ld: usize, x: &[Lanes<Self>], out: &mut [Lanes<Self>]);
+    /// `W_j x + b_j` for each layer `(W_j, b_j)` of `layers` in turn, into consecutive rows of
+    /// `out` (`b_j.len()` rows each; `W_j` column-major with as many rows and `x.len()`
+    /// columns), in one call: a dense layer, or the output blocks of a conditioner. Rows past
+    /// the layers' are left alone, and so are those of the layers after the first that does not
+    /// fit `out`; a layer whose weight does not fit leaves its rows at its bias.
+    fn dense_bias_lanes(layers: &[(&[Self], &[Self])], x: &[Lanes<Self>], out: &mut [Lanes<Self>]);
+    /// The affine transformer over lane rows: maps every row `rows[j]` under its parameters
+    /// `params[j] = [u, β]`, forward (`α x + β`) or, when `inverse`, inverse (`(x − β) / α`),
+    /// with the scale `α` of [`Affine`](crate::transformer::Affine), and returns `Σ_j log α_j`
+    /// of every lane (rows without parameters are left alone). The same values as the scalar
+    /// formulas; `f32` computes each row in registers in one pass.
+    fn affine_lanes(
+        rows: &mut [Lanes<Self>],
+        params: &[[Lanes<Self>; 2]],
+        inverse: bool,
+    ) -> Lanes<Self>;
     /// `e^x` in place.
     fn exp_lanes(rows: &mut [Lanes<Self>]);
     /// `e^x − 1` in place.
@@ -113,6 +130,18 @@ impl Kernels for f32 {
         if !x.is_empty() {
             dispatch::dense_rows(weight, ld, x, out);
         }
+    }
+    #[inline]
+    fn dense_bias_lanes(layers: &[(&[f32], &[f32])], x: &[Lanes<f32>], out: &mut [Lanes<f32>]) {
+        dispatch::dense_bias_rows(layers, x, out);
+    }
+    #[inline]
+    fn affine_lanes(
+        rows: &mut [Lanes<f32>],
+        params: &[[Lanes<f32>; 2]],
+        inverse: bool,
+    ) -> Lanes<f32> {
+        dispatch::affine_rows(rows, params, inverse)
     }
     #[inline]
     fn exp_lanes(rows: &mut [Lanes<f32>]) {
@@ -170,6 +199,40 @@ impl Kernels for f64 {
                 }
             }
         }
+    }
+    #[inline]
+    fn dense_bias_lanes(layers: &[(&[f64], &[f64])], x: &[Lanes<f64>], out: &mut [Lanes<f64>]) {
+        let mut rest = out;
+        for &(weight, bias) in layers {
+            let Some((rows, tail)) = rest.split_at_mut_checked(bias.len()) else {
+                return;
+            };
+            for (row, &b) in rows.iter_mut().zip(bias) {
+                *row = [b; LANES];
+            }
+            Self::dense_lanes(weight, bias.len(), x, rows);
+            rest = tail;
+        }
+    }
+    #[inline]
+    fn affine_lanes(
+        rows: &mut [Lanes<f64>],
+        params: &[[Lanes<f64>; 2]],
+        inverse: bool,
+    ) -> Lanes<f64> {
+        let mut total = [0.0; LANES];
+        for (row, [u, beta]) in rows.iter_mut().zip(params) {
+            for (((x, &u), &beta), total) in row.iter_mut().zip(u).zip(beta).zip(&mut total) {
+                let (alpha, log_alpha) = crate::transformer::affine_scale(u);
+                *x = if inverse {
+                    (*x - beta) / alpha
+                } else {
+                    alpha * *x + beta
+                };
+                *total += log_alpha;
+            }
+        }
+        total
     }
     #[inline]
     fn exp_lanes(rows: &mut [Lanes<f64>]) {

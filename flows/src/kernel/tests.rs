@@ -2,7 +2,8 @@
 //! wide ranges and the edge values.
 
 use super::LANES;
-use super::dense::{block, dense};
+use super::affine::affine;
+use super::dense::{block, dense, dense_bias};
 use super::dispatch::{
     exp_kernel, expm1_kernel, ln_1p_kernel, ln_kernel, sigmoid_kernel, softplus_kernel, tanh_kernel,
 };
@@ -336,6 +337,159 @@ fn spline_matches<I: Isa>(isa: I) {
     }
 }
 
+/// Layers of 3, 0, 2 and 5 rows over 0 to 6 inputs, one after another: the set `isa` against
+/// `f64` sums; rows past the layers' are left alone, and so are those of a layer that does not
+/// fit.
+fn dense_bias_matches<I: Isa>(isa: I) {
+    for cols in 0..7 {
+        let sizes = [3, 0, 2, 5];
+        let cases: std::vec::Vec<_> = sizes
+            .iter()
+            .enumerate()
+            .map(|(j, &rows)| {
+                let (weight, _) = dense_case(rows, cols, (j * 7 + cols) as u32);
+                let (bias, x) = dense_case(rows, 1, (j + 3 * cols) as u32);
+                (weight, bias, x)
+            })
+            .collect();
+        let x = dense_case(1, cols, cols as u32 + 40).1;
+        let layers: std::vec::Vec<(&[f32], &[f32])> = cases
+            .iter()
+            .map(|(w, b, _)| (w.as_slice(), b.as_slice()))
+            .collect();
+        let mut got = [[9.0; LANES]; 12];
+        dense_bias(isa, &layers, &x, &mut got);
+        let mut r = 0;
+        for (weight, bias, _) in &cases {
+            for (k, &b) in bias.iter().enumerate() {
+                for l in 0..LANES {
+                    let exact: f64 = b as f64
+                        + (0..cols)
+                            .map(|i| weight[i * bias.len() + k] as f64 * x[i][l] as f64)
+                            .sum::<f64>();
+                    assert!(
+                        (got[r][l] as f64 - exact).abs() < 1e-5,
+                        "{cols} inputs, row {r}"
+                    );
+                }
+                r += 1;
+            }
+        }
+        assert_eq!(got[r..], [[9.0; LANES]; 2], "rows past the layers");
+        let mut short = [[9.0; LANES]; 4];
+        dense_bias(isa, &layers, &x, &mut short);
+        assert_eq!(short[3], [9.0; LANES], "a layer that does not fit");
+    }
+}
+
+/// Rows of inputs and of affine parameters `[u, β]`: scales over the near and far forms, their
+/// boundary (`u = −20`) and the edges (NaN, infinities, the largest values), shifts and inputs of
+/// both signs.
+fn affine_case() -> (std::vec::Vec<Row>, std::vec::Vec<[Row; 2]>) {
+    let mut us = std::vec![
+        0.0,
+        -0.0,
+        1e-8,
+        -20.0,
+        -20.000_002,
+        -19.999_998,
+        -35.0,
+        -300.0,
+        60.0,
+        180.0,
+        200.0,
+        f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::MAX,
+        f32::MIN,
+    ];
+    us.extend((-400..=400).map(|k| k as f32 * 0.1));
+    while us.len() % LANES != 0 {
+        us.push(0.5);
+    }
+    let params = rows(&us)
+        .into_iter()
+        .enumerate()
+        .map(|(j, u)| {
+            [
+                u,
+                core::array::from_fn(|l| (j * LANES + l) as f32 * 0.01 - 3.0),
+            ]
+        })
+        .collect();
+    let x = (0..us.len() / LANES)
+        .map(|j| core::array::from_fn(|l| ((j * 7 + l * 3) % 23) as f32 * 0.5 - 5.0))
+        .collect();
+    (x, params)
+}
+
+/// `got` against `want` to within `ulps` units of the larger of `want` and the terms it sums
+/// (`magnitude`); special values exactly.
+fn close(got: f32, want: f32, magnitude: f32, ulps: f32) -> bool {
+    if !want.is_finite() || !got.is_finite() {
+        return got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan());
+    }
+    (got - want).abs() <= ulps * f32::EPSILON * want.abs().max(magnitude)
+}
+
+/// The affine kernel of the set `isa` against the scalar formulas (`transformer::affine_scale`)
+/// lane by lane, in both directions, with its log-scale sums; a row without parameters is left
+/// alone.
+fn affine_matches<I: Isa>(isa: I) {
+    let (x, params) = affine_case();
+    for inverse in [false, true] {
+        let mut got = x.clone();
+        got.push([7.0; LANES]);
+        let total = affine(isa, &mut got, &params, inverse);
+        assert_eq!(got[x.len()], [7.0; LANES], "a row without parameters");
+        let mut sum = [0.0f32; LANES];
+        let mut magnitude = [0.0f32; LANES];
+        for ((row, [u, beta]), got) in x.iter().zip(&params).zip(&got) {
+            for l in 0..LANES {
+                let (alpha, log_alpha) = crate::transformer::affine_scale(u[l]);
+                let (want, terms) = if inverse {
+                    (
+                        (row[l] - beta[l]) / alpha,
+                        (row[l].abs() + beta[l].abs()) / alpha,
+                    )
+                } else {
+                    (
+                        alpha * row[l] + beta[l],
+                        (alpha * row[l]).abs() + beta[l].abs(),
+                    )
+                };
+                assert!(
+                    close(got[l], want, terms, 8.0),
+                    "u = {:e}, x = {}, β = {}, inverse {inverse}: {:e}, want {want:e}",
+                    u[l],
+                    row[l],
+                    beta[l],
+                    got[l]
+                );
+                sum[l] += log_alpha;
+                magnitude[l] += log_alpha.abs();
+            }
+        }
+        for l in 0..LANES {
+            assert!(
+                close(total[l], sum[l], magnitude[l], 8.0),
+                "log-scale sum, lane {l}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_affine_twin_follows_the_scalar_formulas() {
+    affine_matches(Scalar);
+}
+
+#[test]
+fn the_dense_bias_twin_sums_exactly_enough() {
+    dense_bias_matches(Scalar);
+}
+
 #[test]
 fn the_dense_twin_sums_exactly_enough() {
     dense_matches(Scalar, dense::<Scalar>);
@@ -374,6 +528,8 @@ mod x86 {
         };
         matches_the_twin(isa, kernels());
         dense_matches(isa, dense::<Avx512>);
+        dense_bias_matches(isa);
+        affine_matches(isa);
         blocks_match(isa);
         fma_loop_matches(isa, Avx512::BLOCK);
         spline_matches(isa);
@@ -387,6 +543,8 @@ mod x86 {
         };
         matches_the_twin(isa, kernels());
         dense_matches(isa, dense::<Avx2>);
+        dense_bias_matches(isa);
+        affine_matches(isa);
         blocks_match(isa);
         fma_loop_matches(isa, Avx2::BLOCK);
         spline_matches(isa);
@@ -416,9 +574,40 @@ mod x86 {
         for (g, w) in out.iter().flatten().zip(want.iter().flatten()) {
             assert!((g - w).abs() < 1e-5, "trait entry {g}, twin {w}");
         }
+        let layers: [(&[f32], &[f32]); 2] = [(&weight, &[0.25; 3]), (&weight[..2], &[1.0])];
+        let mut got = [[0.0; LANES]; 4];
+        <f32 as super::super::Kernels>::dense_bias_lanes(&layers, &x, &mut got);
+        let mut want = [[0.0; LANES]; 4];
+        dense_bias(Scalar, &layers, &x, &mut want);
+        for (g, w) in got.iter().flatten().zip(want.iter().flatten()) {
+            assert!(
+                (g - w).abs() < 1e-5,
+                "trait entry with biases {g}, twin {w}"
+            );
+        }
         let mut out = [0.0; LANES];
         assert!(fma_peak(10, &mut out) >= 2 * LANES * 6 * 10);
         assert!((out[0] - out[LANES - 1]).abs() < 1e-6 && out[0] > 0.0);
+    }
+
+    #[test]
+    fn the_affine_entry_points_match_the_twin() {
+        let (x, params) = affine_case();
+        for inverse in [false, true] {
+            let mut want = x.clone();
+            let want_total = affine(Scalar, &mut want, &params, inverse);
+            let mut got = x.clone();
+            let total = <f32 as super::super::Kernels>::affine_lanes(&mut got, &params, inverse);
+            for (g, w) in got.iter().flatten().zip(want.iter().flatten()) {
+                assert!(
+                    close(*g, *w, w.abs(), 4.0) || ulps(*g, *w) <= 4.0,
+                    "{g:e} vs {w:e}"
+                );
+            }
+            for (g, w) in total.iter().zip(want_total) {
+                assert!(close(*g, w, 1e4, 8.0), "log-scale sum {g:e} vs {w:e}");
+            }
+        }
     }
 
     #[test]

@@ -47,10 +47,14 @@ impl<T: Real, const O: usize, const I: usize> Dense<T, O, I> {
     /// `W x + b` over a lane block.
     #[inline]
     pub fn apply_lanes(&self, x: &Block<T, I>, out: &mut Block<T, O>) {
-        for (o, b) in out.iter_mut().zip(self.bias.iter()) {
-            *o = [*b; LANES];
-        }
-        T::dense_lanes(self.weight.as_slice(), O, x, out);
+        T::dense_bias_lanes(&[self.lanes_layer()], x, out);
+    }
+
+    /// The weight and bias as a layer of
+    /// [`Kernels::dense_bias_lanes`](crate::kernel::Kernels::dense_bias_lanes).
+    #[inline]
+    fn lanes_layer(&self) -> (&[T], &[T]) {
+        (self.weight.as_slice(), self.bias.as_slice())
     }
 
     /// Reverse mode at input `x`: adds the parameter gradient for the output gradient `d_out`
@@ -115,10 +119,7 @@ impl<T: Real, const O: usize, const I: usize, const C: usize> InputDense<T, O, I
     /// `W x + V c + b` over a lane block.
     #[inline]
     pub fn apply_lanes(&self, x: &Block<T, I>, context: &Block<T, C>, out: &mut Block<T, O>) {
-        for (o, b) in out.iter_mut().zip(self.bias.iter()) {
-            *o = [*b; LANES];
-        }
-        T::dense_lanes(self.weight.as_slice(), O, x, out);
+        T::dense_bias_lanes(&[(self.weight.as_slice(), self.bias.as_slice())], x, out);
         T::dense_lanes(self.context_weight.as_slice(), O, context, out);
     }
 
@@ -235,9 +236,9 @@ pub(crate) fn mlp_lanes<
         layer.apply_lanes(&below, &mut h);
         A::apply_lanes(&mut h);
     }
-    for (block, o) in output.iter().zip(out.iter_mut()) {
-        block.apply_lanes(&h, o);
-    }
+    // Every output block in one kernel call.
+    let layers: [(&[T], &[T]); B] = core::array::from_fn(|j| output[j].lanes_layer());
+    T::dense_bias_lanes(&layers, &h, out.as_flattened_mut());
 }
 
 /// Reverse mode of `y = W x` (every weight unmasked): adds `d_out xᵀ` into `grad` and returns

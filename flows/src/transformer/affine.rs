@@ -12,11 +12,11 @@ use crate::kernel::Lanes;
 pub const MIN_SCALE: f64 = 1e-10;
 
 /// [`scale`] takes its near form where `u / 2` is at least this.
-const NEAR_MIN: f64 = -10.0;
+pub(crate) const NEAR_MIN: f64 = -10.0;
 
 /// `expm1(u / 2)` above this counts as this in the near form of `log α` (where the ratio it
 /// enters, `e / (1 + e)`, is 1 to every precision), so that `u = ∞` gives `log α = ∞`.
-const E_MAX: f64 = 1e30;
+pub(crate) const E_MAX: f64 = 1e30;
 
 /// The positive scale `α(u) = m + (1 − m) e^v`, `v = u / 2`, with `m` = [`MIN_SCALE`]
 /// (torchflows' parameterization). Returns `(α, log α)`.
@@ -108,38 +108,6 @@ fn scale_far<T: Real>(v: &Lanes<T>, alpha: &mut Lanes<T>, log_alpha: &mut Lanes<
     }
 }
 
-/// Maps each row `x[j]` of a lane block by `map(x, α, β)` lane by lane under the parameters
-/// `h[j]` of its element (scales by [`scale_rows`], in groups of 8 elements); returns the sum of
-/// `log α` over the elements.
-#[inline]
-fn map_lanes<T: Real>(
-    x: &mut [Lanes<T>],
-    h: &[Block<T, 2>],
-    map: impl Fn(T, T, T) -> T,
-) -> Lanes<T> {
-    const GROUP: usize = 8;
-    let mut total = [T::zero(); LANES];
-    for (x, h) in x.chunks_mut(GROUP).zip(h.chunks(GROUP)) {
-        let n = x.len().min(h.len());
-        let mut alpha = [[T::zero(); LANES]; GROUP];
-        for (a, p) in alpha.iter_mut().zip(h) {
-            *a = p[0];
-        }
-        let mut log_alpha = [[T::zero(); LANES]; GROUP];
-        scale_rows(&mut alpha[..n], &mut log_alpha[..n]);
-        for (((x, h), alpha), log_alpha) in x.iter_mut().zip(h).zip(&alpha).zip(&log_alpha) {
-            // Local copies: the compiler then knows nothing else aliases the row.
-            let (mut row, beta) = (*x, h[1]);
-            for l in 0..LANES {
-                row[l] = map(row[l], alpha[l], beta[l]);
-                total[l] += log_alpha[l];
-            }
-            *x = row;
-        }
-    }
-    total
-}
-
 /// Maps each of `xs` (element `j` of an event, or its row of a lane block) by `map(x, α, β)`
 /// under the parameters `h[j]` of its element, its scale by [`scale_rows`] with the elements as
 /// lanes; returns `Σ_j log α_j`.
@@ -221,12 +189,12 @@ impl<T: Real> Transformer<T, 2> for Affine {
     }
     #[inline]
     fn forward_lanes(&self, x: &mut [Lanes<T>], h: &[Block<T, 2>], log_det: &mut Lanes<T>) {
-        let total = map_lanes(x, h, apply);
+        let total = T::affine_lanes(x, h, false);
         log_det.iter_mut().zip(total).for_each(|(l, t)| *l += t);
     }
     #[inline]
     fn inverse_lanes(&self, y: &mut [Lanes<T>], h: &[Block<T, 2>], log_det: &mut Lanes<T>) {
-        let total = map_lanes(y, h, unapply);
+        let total = T::affine_lanes(y, h, true);
         log_det.iter_mut().zip(total).for_each(|(l, t)| *l -= t);
     }
     #[inline]

@@ -22,8 +22,10 @@ mod linear_rational;
 mod rational_quadratic;
 mod spline_lanes;
 
-pub(crate) use affine::scale as affine_scale;
 pub use affine::{Affine, MIN_SCALE, Scale, Shift};
+pub(crate) use affine::{
+    E_MAX as AFFINE_E_MAX, NEAR_MIN as AFFINE_NEAR_MIN, scale as affine_scale,
+};
 pub use deep_sigmoid::{DeepSigmoid, Sigmoid};
 pub use inverted::{InverseAffine, Inverted};
 pub use knots::Parameterization;
