@@ -134,6 +134,52 @@ fn explicit_partitions() {
     assert_ne!(z[0], x[0]);
 }
 
+/// The lane path maps a batch as the per-event path does whatever the partition: the half split
+/// (its rows in place), a shuffled one and the half split's lists given out of order (gathered
+/// copies); `Partition::is_half_split` tells them apart.
+#[test]
+fn every_partition_maps_batches_as_events() {
+    type L = Coupling<Affine, FeedForward<f64, 2, 0, 8, 0, 2, 3>, 5, 2, 3, 2>;
+    let partitions = [
+        Partition::<5, 2, 3>::half_split(),
+        Partition::from_source(&[4, 1]).expect("valid partition"),
+        Partition::new(&[1, 0], &[2, 3, 4]).expect("valid partition"),
+    ];
+    let halves: Vec<bool> = partitions.iter().map(Partition::is_half_split).collect();
+    assert_eq!(halves, [true, false, false]);
+    let mut rng = rng(8);
+    for partition in partitions {
+        let mut layer = L::with_partition(partition, &mut rng);
+        perturb(&mut layer, &mut rng, 0.5);
+        let xs: Vec<_> = (0..37)
+            .map(|_| harness::random_vector::<f64, 5>(&mut rng, 1.0))
+            .collect();
+        let zero = flows::nalgebra::SVector::<f64, 0>::zeros();
+        for inverse in [false, true] {
+            let mut batch = xs.clone();
+            let mut log_det = vec![0.0; xs.len()];
+            let contexts = flows::batch::Contexts::Shared(&zero);
+            let map = |x: &_| {
+                if inverse {
+                    flows::Bijection::inverse(&layer, x, &zero)
+                } else {
+                    flows::Bijection::forward(&layer, x, &zero)
+                }
+            };
+            if inverse {
+                flows::Bijection::inverse_batch(&layer, &mut batch, contexts, &mut log_det)
+            } else {
+                flows::Bijection::forward_batch(&layer, &mut batch, contexts, &mut log_det)
+            }
+            .expect("matching lengths");
+            for ((x, z), ld) in xs.iter().zip(&batch).zip(&log_det) {
+                let (want, want_ld) = map(x);
+                assert!((z - want).amax() < 1e-12 && (ld - want_ld).abs() < 1e-12);
+            }
+        }
+    }
+}
+
 #[test]
 fn bad_partitions_are_errors_that_name_the_problem() {
     assert_eq!(

@@ -108,6 +108,16 @@ impl<const D: usize, const A: usize, const B: usize> Partition<D, A, B> {
         &self.target
     }
 
+    /// Whether this is the [half split](Self::half_split) layout: source `0..A`, target `A..D`,
+    /// each in order.
+    #[inline]
+    pub fn is_half_split(&self) -> bool {
+        let in_order = |indices: &[usize], first: usize| {
+            indices.iter().enumerate().all(|(k, &i)| i == first + k)
+        };
+        in_order(&self.source, 0) && in_order(&self.target, A)
+    }
+
     /// The source elements of `x`, in source order.
     #[inline]
     pub fn gather_source<T: Real>(&self, x: &SVector<T, D>) -> SVector<T, A> {

@@ -132,6 +132,42 @@ where
 impl<Tr, Net, const D: usize, const A: usize, const B: usize, const P: usize>
     Coupling<Tr, Net, D, A, B, P>
 {
+    /// Runs `f` on the source rows and the target rows of a lane block: in place when the
+    /// partition is the [half split](Partition::half_split) (the presets' layout), else on
+    /// gathered copies (the target rows written back after).
+    #[inline]
+    fn with_rows<T: Real>(
+        &self,
+        input: &mut Block<T, D>,
+        f: impl FnOnce(&Block<T, A>, &mut [Lanes<T>]),
+    ) {
+        if self.partition.is_half_split() {
+            let (source, target) = input.split_at_mut(A.min(D));
+            if let Ok(source) = <&Block<T, A>>::try_from(&*source) {
+                f(source, target);
+            }
+            return;
+        }
+        let mut source = [[T::zero(); LANES]; A];
+        for (s, &i) in source.iter_mut().zip(self.partition.source()) {
+            if let Some(row) = input.get(i) {
+                *s = *row;
+            }
+        }
+        let mut target = [[T::zero(); LANES]; B];
+        for (t, &i) in target.iter_mut().zip(self.partition.target()) {
+            if let Some(row) = input.get(i) {
+                *t = *row;
+            }
+        }
+        f(&source, &mut target);
+        for (t, &i) in target.iter().zip(self.partition.target()) {
+            if let Some(row) = input.get_mut(i) {
+                *row = *t;
+            }
+        }
+    }
+
     /// [`couple_lanes`](Self::couple_lanes) when the conditioner reads neither inputs nor a
     /// context (elementwise layers): its parameters are evaluated once for the whole block.
     #[inline]
@@ -144,18 +180,9 @@ impl<Tr, Net, const D: usize, const A: usize, const B: usize, const P: usize>
         Net: ConditionerTransform<T, A, C, P, B>,
     {
         let params = columns(&self.conditioner.eval(&SVector::zeros(), &SVector::zeros()));
-        let mut target = [[T::zero(); LANES]; B];
-        for (t, &i) in target.iter_mut().zip(self.partition.target()) {
-            if let Some(row) = input.get(i) {
-                *t = *row;
-            }
-        }
-        map(&self.transformer, &mut target, &params, log_det);
-        for (t, &i) in target.iter().zip(self.partition.target()) {
-            if let Some(row) = input.get_mut(i) {
-                *row = *t;
-            }
-        }
+        self.with_rows(input, |_, target| {
+            map(&self.transformer, target, &params, log_det);
+        });
     }
 
     /// [`couple`](Self::couple) over a lane block: the conditioner and the transformer run on
@@ -170,26 +197,11 @@ impl<Tr, Net, const D: usize, const A: usize, const B: usize, const P: usize>
     ) where
         Net: ConditionerTransform<T, A, C, P, B>,
     {
-        let mut source = [[T::zero(); LANES]; A];
-        for (s, &i) in source.iter_mut().zip(self.partition.source()) {
-            if let Some(row) = input.get(i) {
-                *s = *row;
-            }
-        }
-        let mut h = [[[T::zero(); LANES]; P]; B];
-        self.conditioner.eval_lanes(&source, contexts, &mut h);
-        let mut target = [[T::zero(); LANES]; B];
-        for (t, &i) in target.iter_mut().zip(self.partition.target()) {
-            if let Some(row) = input.get(i) {
-                *t = *row;
-            }
-        }
-        map(&self.transformer, &mut target, &h, log_det);
-        for (t, &i) in target.iter().zip(self.partition.target()) {
-            if let Some(row) = input.get_mut(i) {
-                *row = *t;
-            }
-        }
+        self.with_rows(input, |source, target| {
+            let mut h = [[[T::zero(); LANES]; P]; B];
+            self.conditioner.eval_lanes(source, contexts, &mut h);
+            map(&self.transformer, target, &h, log_det);
+        });
     }
 }
 
