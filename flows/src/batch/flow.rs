@@ -40,8 +40,9 @@ where
         check_length("log-probabilities", n, out.len())?;
         contexts.check(n)?;
         map_chunks(out, &|first, piece: &mut [T]| {
+            // One buffer per piece: every chunk overwrites what it uses.
+            let mut buf = [SVector::<T, D>::zeros(); CHUNK];
             for_each_chunk(first, piece, |start, out: &mut [T]| {
-                let mut buf = [SVector::<T, D>::zeros(); CHUNK];
                 let len = out.len();
                 let (buf, log_det) = (&mut buf[..len], out);
                 events.read(start, buf);
@@ -118,8 +119,8 @@ where
         contexts.check(n)?;
         let outputs = (EventsOut::<T, D, Z>::new(output), log_det);
         map_chunks(outputs, &|first, piece| {
+            let mut buf = [SVector::<T, D>::zeros(); CHUNK];
             for_each_chunk(first, piece, |start, (out, log_det)| {
-                let mut buf = [SVector::<T, D>::zeros(); CHUNK];
                 let len = log_det.len();
                 let buf = &mut buf[..len];
                 input.read(start, buf);
