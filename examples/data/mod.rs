@@ -94,12 +94,12 @@ impl MoonsSplit {
         let log_jacobian = (self.std.x * self.std.y).ln();
         let nll = |z: &Vector2<f64>| {
             let x = z.component_mul(&self.std) + self.mean;
-            let squared: Vec<f64> = centers.iter().map(|c| (x - c).norm_squared()).collect();
+            let squared = |c: &Vector2<f64>| (x - c).norm_squared();
             // log-sum-exp around the nearest center, so far points do not underflow to 0.
-            let nearest = squared.iter().copied().fold(f64::INFINITY, f64::min);
-            let sum: f64 = squared
+            let nearest = centers.iter().map(squared).fold(f64::INFINITY, f64::min);
+            let sum: f64 = centers
                 .iter()
-                .map(|d| (-(d - nearest) / (2.0 * variance)).exp())
+                .map(|c| (-(squared(c) - nearest) / (2.0 * variance)).exp())
                 .sum();
             nearest / (2.0 * variance) - sum.ln() + log_norm - log_jacobian
         };

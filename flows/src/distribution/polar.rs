@@ -4,10 +4,10 @@
 //! `0 < s = u² + v² < 1` (a fraction `π/4`), and then `u f` and `v f` with
 //! `f = sqrt(−2 ln s / s)` are two independent standard normal variates. Candidates are drawn
 //! [`ROWS`] lane rows at a time, the kept ones packed to the front without branches, and the
-//! logarithms taken by the lane kernel ([`Kernels::ln_lanes`](crate::kernel::Kernels)). In a
-//! profile of batch sampling (MAF, `D = 64`, `f32`) this took about half the time per variate
-//! of the scalar ziggurat, whose table lookups and rejections do not vectorize. The draws are
-//! the same for the same generator state, on every target.
+//! logarithms taken by the lane kernel ([`Kernels::ln_lanes`](crate::kernel::Kernels)), where
+//! the scalar ziggurat's table lookups and rejections do not vectorize (batch sampling is timed
+//! by `cargo bench --bench batch`). The draws are the same for the same generator state, on
+//! every target.
 
 use rand::Rng;
 
