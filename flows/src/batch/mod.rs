@@ -27,7 +27,9 @@ pub type Block<T, const N: usize> = [[T; LANES]; N];
 pub(crate) fn to_block<T: crate::Real, const N: usize>(
     events: &[nalgebra::SVector<T, N>; LANES],
 ) -> Block<T, N> {
-    core::array::from_fn(|k| core::array::from_fn(|l| events[l][k]))
+    let mut block = [[T::zero(); LANES]; N];
+    T::to_lanes(events, &mut block);
+    block
 }
 
 /// Writes the lane block `block` back into `events`.
@@ -36,11 +38,7 @@ pub(crate) fn from_block<T: crate::Real, const N: usize>(
     block: &Block<T, N>,
     events: &mut [nalgebra::SVector<T, N>; LANES],
 ) {
-    for (l, event) in events.iter_mut().enumerate() {
-        for (k, v) in event.iter_mut().enumerate() {
-            *v = block[k][l];
-        }
-    }
+    T::from_lanes(block, events);
 }
 
 /// Events per lane block: the lane-batch kernels work on this many events at once (one vector

@@ -21,12 +21,15 @@ mod peak;
 mod spline;
 #[cfg(test)]
 mod tests;
+mod transpose;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
 pub use crate::batch::LANES;
 pub(crate) use dispatch::rational_quadratic;
 pub(crate) use spline::Spline;
+
+use nalgebra::SVector;
 
 /// One row of a lane block: one value per event.
 pub type Lanes<T> = [T; LANES];
@@ -81,6 +84,11 @@ pub trait Kernels: Copy + Default + Sized {
         params: &[[Lanes<Self>; 2]],
         inverse: bool,
     ) -> Lanes<Self>;
+    /// The lane block of `events`: `block[k][l]` becomes element `k` of event `l`.
+    fn to_lanes<const N: usize>(events: &[SVector<Self, N>; LANES], block: &mut [Lanes<Self>; N]);
+    /// Writes the lane block `block` back into `events`, the inverse of
+    /// [`to_lanes`](Kernels::to_lanes).
+    fn from_lanes<const N: usize>(block: &[Lanes<Self>; N], events: &mut [SVector<Self, N>; LANES]);
     /// `e^x` in place.
     fn exp_lanes(rows: &mut [Lanes<Self>]);
     /// `e^x − 1` in place.
@@ -119,6 +127,14 @@ pub trait Kernels: Copy + Default + Sized {
 
 impl Kernels for f32 {
     const VECTORIZED: bool = true;
+    #[inline]
+    fn to_lanes<const N: usize>(events: &[SVector<f32, N>; LANES], block: &mut [Lanes<f32>; N]) {
+        transpose::to_lanes(events, block);
+    }
+    #[inline]
+    fn from_lanes<const N: usize>(block: &[Lanes<f32>; N], events: &mut [SVector<f32, N>; LANES]) {
+        transpose::from_lanes(block, events);
+    }
     #[inline]
     fn exp_slice(values: &mut [f32]) {
         Self::by_rows(values, Self::exp_lanes);
@@ -183,6 +199,14 @@ fn each(rows: &mut [Lanes<f64>], f: impl Fn(f64) -> f64) {
 
 impl Kernels for f64 {
     const VECTORIZED: bool = false;
+    #[inline]
+    fn to_lanes<const N: usize>(events: &[SVector<f64, N>; LANES], block: &mut [Lanes<f64>; N]) {
+        transpose::to_lanes_twin(events, block);
+    }
+    #[inline]
+    fn from_lanes<const N: usize>(block: &[Lanes<f64>; N], events: &mut [SVector<f64, N>; LANES]) {
+        transpose::from_lanes_twin(block, events);
+    }
     #[inline]
     fn exp_slice(values: &mut [f64]) {
         values.iter_mut().for_each(|v| *v = libm::exp(*v));
