@@ -163,6 +163,9 @@ def main():
         if "conditioner_gflops" in row:
             print(f"\nwide conditioner: {row['conditioner_gflops']:.1f} GFLOP/s of a measured FMA peak of "
                   f"{row['peak_gflops']:.1f} GFLOP/s ({100 * row['conditioner_gflops'] / row['peak_gflops']:.0f} %)")
+        if "conditioner_dense_gflops" in row:
+            print(f"its dense layers alone: {row['conditioner_dense_gflops']:.1f} GFLOP/s "
+                  f"({100 * row['conditioner_dense_of_peak']:.0f} % of the peak)")
     print(f"load average after: {os.getloadavg()[0]:.2f} (2 cores)", file=sys.stderr)
 
 

@@ -234,21 +234,64 @@ where
 /// lane blocks of 16 events (what a large SGEMM measures, at the dense layers' block shape).
 fn dense_256(quick: bool) -> f64 {
     const N: usize = 256;
-    let weight: Vec<f32> = (0..N * N).map(|k| (k % 7) as f32 * 1e-3).collect();
-    let x: Vec<[f32; 16]> = (0..N).map(|k| [k as f32 * 1e-3; 16]).collect();
+    let weight = weights(N * N);
+    let x = rows(N);
     let mut out = vec![[0.0f32; 16]; N];
-    let reps = if quick { 30 } else { 100 };
-    let time = best(reps, Duration::from_millis(4), || {
+    let time = best_short(quick, || {
         <f32 as flows::kernel::Kernels>::dense_lanes(&weight, N, black_box(&x), &mut out);
     });
     black_box(&out);
     (2 * N * N * 16) as f64 / time / 1e9
 }
 
+/// The FLOP rate of the wide conditioner's dense layers alone on one core, in GFLOP/s: its input
+/// layer (32 -> `H`) and its 32 output blocks (`H` -> 2 each) with their biases, the kernel calls
+/// the coupling makes, on one lane block (no activation, transformer or other layer between).
+fn conditioner_dense<const H: usize>(quick: bool) -> f64 {
+    const I: usize = 32;
+    const P: usize = 2;
+    const B: usize = 32;
+    let input = weights(H * I);
+    let bias = weights(H);
+    let blocks: Vec<Vec<f32>> = (0..B).map(|_| weights(P * H)).collect();
+    let block_bias = weights(P);
+    let output: Vec<(&[f32], &[f32])> = blocks.iter().map(|w| (&w[..], &block_bias[..])).collect();
+    let x = rows(I);
+    let mut h = rows(H);
+    let mut out = rows(P * B);
+    let time = best_short(quick, || {
+        <f32 as flows::kernel::Kernels>::dense_bias_lanes(
+            &[(&input, &bias)],
+            black_box(&x),
+            &mut h,
+        );
+        <f32 as flows::kernel::Kernels>::dense_bias_lanes(&output, black_box(&h), &mut out);
+    });
+    black_box(&out);
+    (2 * (I * H + H * P * B) * 16) as f64 / time / 1e9
+}
+
+/// `n` small weights.
+fn weights(n: usize) -> Vec<f32> {
+    (0..n).map(|k| (k % 7) as f32 * 1e-3).collect()
+}
+
+/// `n` rows of a lane block.
+fn rows(n: usize) -> Vec<[f32; 16]> {
+    (0..n).map(|k| [k as f32 * 1e-3; 16]).collect()
+}
+
+/// The best time per call of a short kernel call `f` (many calls per repetition).
+fn best_short(quick: bool, f: impl FnMut()) -> f64 {
+    let reps = if quick { 30 } else { 100 };
+    best(reps, Duration::from_millis(4), f)
+}
+
 /// The wide conditioner (D = 64, hidden 256): the FLOP rate of the coupling conditioners'
 /// dense layers in a RealNVP at batch 8192 (their FLOPs over the whole `log_prob` time), against
-/// the core's FMA peak ([`flows::kernel::fma_peak_flops`]) and the dense kernel's rate on a large
-/// matrix, all measured in the same run on one thread.
+/// the core's FMA peak ([`flows::kernel::fma_peak_flops`]), the dense kernel's rate on a large
+/// matrix and that of the conditioner's dense layers alone ([`conditioner_dense`]), all measured
+/// in the same run on one thread.
 fn wide(quick: bool) {
     const D: usize = 64;
     const H: usize = 256;
@@ -267,7 +310,7 @@ fn wide(quick: bool) {
     // The FLOP rate from calls of SHORT events (about a millisecond each), many times: on a shared
     // machine the best of short repetitions is the least disturbed, as for the peak.
     const SHORT: usize = 256;
-    let (time, short, peak, dense) = on_threads(1, || {
+    let (time, short, peak, dense, layers) = on_threads(1, || {
         let time = best(reps, span, || {
             flow.log_prob_batch(black_box(&events[..]), &mut out).ok();
         });
@@ -276,9 +319,15 @@ fn wide(quick: bool) {
                 .ok();
         });
         let peak = flows::kernel::fma_peak_flops() / 1e9;
-        (time, short, peak, dense_256(quick))
+        (
+            time,
+            short,
+            peak,
+            dense_256(quick),
+            conditioner_dense::<H>(quick),
+        )
     })
-    .unwrap_or((f64::NAN, f64::NAN, f64::NAN, f64::NAN));
+    .unwrap_or((f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN));
     // Per coupling: 32 -> 256 -> 64 multiply-adds, two couplings, two FLOPs each.
     let flops = 2.0 * 2.0 * (32 * H + H * 64) as f64 * SHORT as f64;
     let conditioner = flops / short / 1e9;
@@ -286,9 +335,11 @@ fn wide(quick: bool) {
         "{{\"arch\": \"RealNVP\", \"variant\": \"wide\", \"dim\": {D}, \"hidden\": {H}, \
          \"log_prob_8192_per_s\": {:.1}, \"conditioner_gflops\": {conditioner:.2}, \
          \"dense_256x256_gflops\": {dense:.2}, \"peak_gflops\": {peak:.2}, \
-         \"conditioner_of_peak\": {:.3}}}",
+         \"conditioner_of_peak\": {:.3}, \"conditioner_dense_gflops\": {layers:.2}, \
+         \"conditioner_dense_of_peak\": {:.3}}}",
         BATCH as f64 / time,
-        conditioner / peak
+        conditioner / peak,
+        layers / peak
     );
 }
 
