@@ -46,10 +46,11 @@ pub(crate) trait Isa: Copy {
     fn max(self, a: Self::V, b: Self::V) -> Self::V;
     /// `|a|` (clears the sign bit).
     fn abs(self, a: Self::V) -> Self::V;
-    /// Rounds to the nearest integer, ties to even (for `|a| < 2^22`).
-    fn round(self, a: Self::V) -> Self::V;
-    /// `2^n` for integer-valued `n` in `[-126, 127]`.
-    fn pow2(self, n: Self::V) -> Self::V;
+    /// The bits of `a` shifted left by 23, into the exponent field: `2^(k − 127)` when
+    /// `a = 1.5 · 2²³ + k` for an integer `k` in `[1, 254]`.
+    fn shift_to_exponent(self, a: Self::V) -> Self::V;
+    /// `a` with its sign flipped where `s` has its sign bit set.
+    fn flip_sign(self, a: Self::V, s: Self::V) -> Self::V;
     /// For a positive normal `a`: `(e, m)` with `a = m · 2^e`, `m` in `[1, 2)`.
     fn split_exponent(self, a: Self::V) -> (Self::V, Self::V);
     /// `a < b`.
@@ -129,14 +130,12 @@ impl Isa for Scalar {
         lanes!(|a| f32::from_bits(a.to_bits() & 0x7FFF_FFFF))
     }
     #[inline(always)]
-    fn round(self, a: Row) -> Row {
-        // Adding and subtracting 1.5 · 2^23 rounds to an integer, ties to even.
-        const MAGIC: f32 = 12_582_912.0;
-        lanes!(|a| (a + MAGIC) - MAGIC)
+    fn shift_to_exponent(self, a: Row) -> Row {
+        lanes!(|a| f32::from_bits(a.to_bits() << 23))
     }
     #[inline(always)]
-    fn pow2(self, n: Row) -> Row {
-        lanes!(|n| f32::from_bits(((n as i32 + 127) as u32) << 23))
+    fn flip_sign(self, a: Row, s: Row) -> Row {
+        lanes!(|a, s| f32::from_bits(a.to_bits() ^ (s.to_bits() & 0x8000_0000)))
     }
     #[inline(always)]
     fn split_exponent(self, a: Row) -> (Row, Row) {

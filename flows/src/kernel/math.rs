@@ -1,8 +1,10 @@
 //! Vectorized `exp`, `expm1`, `ln`, `ln_1p`, `tanh`, `sigmoid` and `softplus` on lane blocks,
 //! written once over [`Isa`] (Cephes' reductions and polynomials for `f32`).
 //!
-//! Accuracy against libm (tested over wide ranges in `tests.rs`): a few units in the last place
-//! for normal results. Special values: NaN gives NaN; `exp(±inf)` is `inf` / `0`; `ln(0) = −inf`,
+//! `e^x` is reduced to `2^n (1 + q)` once (`exp_parts`); the power of two is built by shifting
+//! the bits of a rounded sum, with no conversion to integers. Accuracy against libm (tested over
+//! wide ranges in `tests.rs`): one or two units in the last place for normal results (see
+//! `Kernels`). Special values: NaN gives NaN; `exp(±inf)` is `inf` / `0`; `ln(0) = −inf`,
 //! `ln` of a negative number is NaN; `ln_1p(−1) = −inf`; `tanh(±inf) = ±1`; `sigmoid(±inf)` is
 //! `1` / `0`; `softplus(inf) = inf`. Subnormal results are accurate to a few units of the
 //! smallest subnormal.
@@ -13,20 +15,35 @@ use super::isa::Isa;
 const LN2_HI: f32 = 0.693_359_4;
 const LN2_LO: f32 = -2.121_944_4e-4;
 
-/// Evaluates the polynomial with `coefficients` (highest degree first) at `x`.
+/// `1.5 · 2²³`: adding it to an `f32` below `2²²` in magnitude rounds that to an integer (ties
+/// to even), which then sits in the low bits of the sum.
+const ROUNDER: f32 = 12_582_912.0;
+
+/// `2⁻⁶⁴`.
+const TWO_TO_MINUS_64: f32 = 1.0 / 18_446_744_073_709_551_616.0;
+
+/// Evaluates the polynomial with `coefficients` (highest degree first, at least one) at `x`.
 #[inline(always)]
 fn horner<I: Isa>(isa: I, x: I::V, coefficients: &[f32]) -> I::V {
-    let mut p = isa.splat(0.0);
-    for &c in coefficients {
+    let (&first, rest) = coefficients
+        .split_first()
+        .expect("a polynomial has a coefficient");
+    let mut p = isa.splat(first);
+    for &c in rest {
         p = isa.fma(p, x, isa.splat(c));
     }
     p
 }
 
-/// `(n, y)` with `e^x = 2^n · y`, `n` integer-valued (`|x| ≤ 104`; NaN gives a NaN `y`).
+/// The reduction `e^x = 2^n (1 + q)`, `n = round(x / ln 2)`: returns `(2^(n + k), q)` for the
+/// integer-valued `k`, where `n + k` must lie in `[−126, 127]` (`−2^(n + k)` for `k` raised
+/// by 256, which sets the sign bit, see [`Isa::shift_to_exponent`]). At `n = 0`, `q` is
+/// `x + x² p(x)` with no rounding of `x`, accurate relatively; NaN gives a NaN `q`.
 #[inline(always)]
-fn exp_split<I: Isa>(isa: I, x: I::V) -> (I::V, I::V) {
-    let n = isa.round(isa.mul(x, isa.splat(core::f32::consts::LOG2_E)));
+fn exp_parts<I: Isa>(isa: I, x: I::V, k: I::V) -> (I::V, I::V) {
+    let t = isa.fma(x, isa.splat(core::f32::consts::LOG2_E), isa.splat(ROUNDER));
+    let n = isa.sub(t, isa.splat(ROUNDER));
+    let s = isa.shift_to_exponent(isa.add(t, isa.add(k, isa.splat(127.0))));
     let r = isa.fma(n, isa.splat(-LN2_HI), x);
     let r = isa.fma(n, isa.splat(-LN2_LO), r);
     let p = horner(
@@ -41,44 +58,35 @@ fn exp_split<I: Isa>(isa: I, x: I::V) -> (I::V, I::V) {
             5.0e-1,
         ],
     );
-    (n, isa.add(isa.fma(p, isa.mul(r, r), r), isa.splat(1.0)))
+    (s, isa.fma(p, isa.mul(r, r), r))
 }
 
 /// `e^x`.
 #[inline(always)]
 pub(crate) fn exp<I: Isa>(isa: I, x: I::V) -> I::V {
-    // Clamped so that 2^n splits into two normal powers of two; overflow and underflow then
-    // happen in the final products, as they should.
-    let clamped = isa.min(isa.max(x, isa.splat(-104.0)), isa.splat(89.0));
-    let (n, y) = exp_split(isa, clamped);
-    let half = isa.round(isa.mul(n, isa.splat(0.5)));
-    let scaled = isa.mul(isa.mul(y, isa.pow2(half)), isa.pow2(isa.sub(n, half)));
-    isa.select(isa.is_nan(x), x, scaled)
+    // Clamped to [−104, 89] (NaN passes: `min` and `max` return their second operand then), so
+    // n lies in [−150, 129]: 2^n is applied as 2^(n + 64) · 2^−64 below 0 and 2^(n − 2) · 4
+    // above, two normal factors, so that underflow and overflow happen in the final product.
+    let x = isa.min(isa.splat(89.0), isa.max(isa.splat(-104.0), x));
+    let negative = isa.lt(x, isa.splat(0.0));
+    let (s, q) = exp_parts(
+        isa,
+        x,
+        isa.select(negative, isa.splat(64.0), isa.splat(-2.0)),
+    );
+    let factor = isa.select(negative, isa.splat(TWO_TO_MINUS_64), isa.splat(4.0));
+    isa.mul(isa.fma(s, q, s), factor)
 }
 
 /// `e^x − 1`, accurate near 0.
 #[inline(always)]
 pub(crate) fn expm1<I: Isa>(isa: I, x: I::V) -> I::V {
-    // Taylor series to x^8/8! below |x| = 1/2 (truncation below 2e-9 relative), else e^x − 1.
-    let series = isa.mul(
-        x,
-        horner(
-            isa,
-            x,
-            &[
-                1.0 / 40_320.0,
-                1.0 / 5040.0,
-                1.0 / 720.0,
-                1.0 / 120.0,
-                1.0 / 24.0,
-                1.0 / 6.0,
-                0.5,
-                1.0,
-            ],
-        ),
-    );
-    let direct = isa.sub(exp(isa, x), isa.splat(1.0));
-    isa.select(isa.lt(isa.abs(x), isa.splat(0.5)), series, direct)
+    // 2 (2^(n − 1) q + 2^(n − 1) − 1/2): at n = 0 this is q itself, exactly. Clamped to
+    // [−80, 89] (NaN passes), so that 2^(n − 1) is normal; e^−80 − 1 rounds to −1, and the
+    // final doubling overflows where e^x does.
+    let x = isa.min(isa.splat(89.0), isa.max(isa.splat(-80.0), x));
+    let (s, q) = exp_parts(isa, x, isa.splat(-1.0));
+    isa.mul(isa.fma(s, q, isa.sub(s, isa.splat(0.5))), isa.splat(2.0))
 }
 
 /// The natural logarithm.
@@ -134,34 +142,13 @@ pub(crate) fn ln_1p<I: Isa>(isa: I, x: I::V) -> I::V {
 /// The hyperbolic tangent.
 #[inline(always)]
 pub(crate) fn tanh<I: Isa>(isa: I, x: I::V) -> I::V {
-    let a = isa.abs(x);
-    let z = isa.mul(x, x);
-    let p = horner(
-        isa,
-        z,
-        &[
-            -5.704_988_7e-3,
-            2.063_909e-2,
-            -5.373_971_6e-2,
-            1.333_144_2e-1,
-            -3.333_328e-1,
-        ],
-    );
-    let small = isa.fma(isa.mul(x, z), p, x);
-    // e^{2|x|} with 2|x| at most 20 (beyond, the result rounds to 1), so 2^n is normal and no
-    // clamp from below is needed; NaN stays NaN (`min` returns its second operand then).
-    let (n, y) = exp_split(isa, isa.min(isa.splat(20.0), isa.add(a, a)));
-    let e = isa.mul(y, isa.pow2(n));
-    let large = isa.sub(
-        isa.splat(1.0),
-        isa.div(isa.splat(2.0), isa.add(e, isa.splat(1.0))),
-    );
-    let large = isa.select(
-        isa.lt(x, isa.splat(0.0)),
-        isa.sub(isa.splat(0.0), large),
-        large,
-    );
-    isa.select(isa.lt(a, isa.splat(0.625)), small, large)
+    // tanh|x| = E / (2 − E) with E = −expm1(−2|x|) = 1 − 2^n (1 + q) in [0, 1]: no overflow,
+    // no cancellation near 0 (E = −q there), +0 at 0. The sign of x is put back on E; −2|x| is
+    // clamped at −20, where E is 1 to f32's precision (NaN passes). `s = −2^n`: k = 256.
+    let v = isa.max(isa.splat(-20.0), isa.mul(isa.abs(x), isa.splat(-2.0)));
+    let (s, q) = exp_parts(isa, v, isa.splat(256.0));
+    let e = isa.fma(s, q, isa.add(s, isa.splat(1.0)));
+    isa.div(isa.flip_sign(e, x), isa.sub(isa.splat(2.0), e))
 }
 
 /// The logistic sigmoid `1 / (1 + e^−x)`, as `e^x / (1 + e^x)` for negative `x` (accurate far

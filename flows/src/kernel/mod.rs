@@ -52,11 +52,11 @@ pub fn fma_peak_flops() -> f64 {
 
 /// The lane-block kernels of a scalar type (`f32`: vectorized; `f64`: plain loops).
 ///
-/// Accuracy of the `f32` versions against libm, over their whole domains (tested): within 4 units
-/// in the last place (those of the smallest normal number for smaller results) for `exp`, `expm1`, `ln`, `ln_1p`, `tanh`, `sigmoid` and `softplus` where
-/// the result is a normal number. NaN gives NaN; `exp(−inf) = 0`, `exp(inf) = inf`; `ln(0) =
-/// −inf`, `ln(x < 0)` is NaN; `ln_1p(−1) = −inf`; `tanh(±inf) = ±1`; `sigmoid(±inf)` is 1 or 0;
-/// `softplus(inf) = inf`. Subnormal results (below 1.2e-38) are accurate to a few units of the
+/// Accuracy of the `f32` versions against libm, over their whole domains (tested), in units of
+/// `|result| · f32::EPSILON` (at least those of the smallest normal number): within 1 for `exp`
+/// and `ln`, 1.5 for `expm1` and `ln_1p`, 2 for `tanh`, `sigmoid` and `softplus`. NaN gives
+/// NaN; `exp(−inf) = 0`, `exp(inf) = inf`; `ln(0) = −inf`, `ln(x < 0)` is NaN;
+/// `ln_1p(−1) = −inf`; `tanh(±inf) = ±1`; `sigmoid(±inf)` is 1 or 0; `softplus(inf) = inf`. Subnormal results (below 1.2e-38) are accurate to a few units of the
 /// smallest subnormal rather than relatively.
 pub trait Kernels: Copy + Default + Sized {
     /// Whether the lane kernels are vector code: then one padded row of a few values costs about

@@ -82,30 +82,37 @@ fn ulps(got: f32, want: f32) -> f64 {
 
 type Kernel<I> = fn(I, &mut [Row]);
 
-/// A function under test: its name, its kernel (the scalar twin) and its libm reference.
-type Function = (&'static str, Kernel<Scalar>, fn(f64) -> f64);
+/// A function under test: its name, its kernel (the scalar twin), its libm reference and the
+/// error bound of the twin against it, in [`ulps`] (the documented bounds of `Kernels`).
+type Function = (&'static str, Kernel<Scalar>, fn(f64) -> f64, f64);
 
-/// The functions under test: name, the kernel over any set (by set), the libm reference.
+/// The functions under test.
 fn functions() -> [Function; 7] {
     [
-        ("exp", exp_kernel::kernel::<Scalar>, libm::exp),
-        ("expm1", expm1_kernel::kernel::<Scalar>, libm::expm1),
-        ("ln", ln_kernel::kernel::<Scalar>, libm::log),
-        ("ln_1p", ln_1p_kernel::kernel::<Scalar>, libm::log1p),
-        ("tanh", tanh_kernel::kernel::<Scalar>, libm::tanh),
-        ("sigmoid", sigmoid_kernel::kernel::<Scalar>, |x| {
-            1.0 / (1.0 + libm::exp(-x))
-        }),
-        ("softplus", softplus_kernel::kernel::<Scalar>, |x| {
-            x.max(0.0) + libm::log1p(libm::exp(-x.abs()))
-        }),
+        ("exp", exp_kernel::kernel::<Scalar>, libm::exp, 1.0),
+        ("expm1", expm1_kernel::kernel::<Scalar>, libm::expm1, 1.5),
+        ("ln", ln_kernel::kernel::<Scalar>, libm::log, 1.0),
+        ("ln_1p", ln_1p_kernel::kernel::<Scalar>, libm::log1p, 1.5),
+        ("tanh", tanh_kernel::kernel::<Scalar>, libm::tanh, 2.0),
+        (
+            "sigmoid",
+            sigmoid_kernel::kernel::<Scalar>,
+            |x| 1.0 / (1.0 + libm::exp(-x)),
+            2.0,
+        ),
+        (
+            "softplus",
+            softplus_kernel::kernel::<Scalar>,
+            |x| x.max(0.0) + libm::log1p(libm::exp(-x.abs())),
+            2.0,
+        ),
     ]
 }
 
 #[test]
-fn the_scalar_twin_is_within_four_ulps_of_libm() {
+fn the_scalar_twin_is_within_its_bound_of_libm() {
     let xs = inputs();
-    for (name, kernel, reference) in functions() {
+    for (name, kernel, reference, bound) in functions() {
         let mut got = rows(&xs);
         kernel(Scalar, &mut got);
         let mut worst = (0.0, 0.0f32);
@@ -116,7 +123,7 @@ fn the_scalar_twin_is_within_four_ulps_of_libm() {
             }
         }
         assert!(
-            worst.0 <= 4.0,
+            worst.0 <= bound,
             "{name}: {} ulps at x = {:e} (got {:e}, libm {:e})",
             worst.0,
             worst.1,
@@ -134,7 +141,7 @@ fn the_scalar_twin_is_within_four_ulps_of_libm() {
 /// does not fuse its multiply-adds).
 fn matches_the_twin<I: Isa>(isa: I, kernels: [Kernel<I>; 7]) {
     let xs = inputs();
-    for ((name, twin, _), kernel) in functions().into_iter().zip(kernels) {
+    for ((name, twin, _, _), kernel) in functions().into_iter().zip(kernels) {
         let mut want = rows(&xs);
         twin(Scalar, &mut want);
         let mut got = rows(&xs);
@@ -614,7 +621,7 @@ mod x86 {
     fn the_entry_points_match_the_twin() {
         let xs = inputs();
         let entries: [fn(&mut [Row]); 7] = [exp, expm1, ln, ln_1p, tanh, sigmoid, softplus];
-        for ((name, twin, _), entry) in functions().into_iter().zip(entries) {
+        for ((name, twin, _, _), entry) in functions().into_iter().zip(entries) {
             let mut want = rows(&xs);
             twin(Scalar, &mut want);
             let mut got = rows(&xs);

@@ -43,8 +43,6 @@ impl Avx2 {
     }
 }
 
-const ROUND_NEAREST: i32 = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-
 /// Implements an operation of the token `$isa` by the intrinsic expression `$body`.
 macro_rules! op {
     ($name:ident($($a:ident: $t:ty),*) -> $r:ty = $body:expr) => {
@@ -77,9 +75,11 @@ impl Isa for Avx512 {
         _mm512_castps_si512(a),
         _mm512_set1_epi32(0x7FFF_FFFF)
     )));
-    op!(round(a: __m512) -> __m512 = _mm512_roundscale_ps::<ROUND_NEAREST>(a));
-    op!(pow2(n: __m512) -> __m512 = _mm512_castsi512_ps(_mm512_slli_epi32::<23>(
-        _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127))
+    op!(shift_to_exponent(a: __m512) -> __m512 =
+        _mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_castps_si512(a))));
+    op!(flip_sign(a: __m512, s: __m512) -> __m512 = _mm512_castsi512_ps(_mm512_xor_si512(
+        _mm512_castps_si512(a),
+        _mm512_and_si512(_mm512_castps_si512(s), _mm512_set1_epi32(i32::MIN))
     )));
     op!(split_exponent(a: __m512) -> (__m512, __m512) = {
         let bits = _mm512_castps_si512(a);
@@ -138,10 +138,11 @@ impl Isa for Avx2 {
         _mm256_castps_si256(a),
         _mm256_set1_epi32(0x7FFF_FFFF)
     ))));
-    op!(round(a: [__m256; 2]) -> [__m256; 2] = halves!(|a| _mm256_round_ps::<ROUND_NEAREST>(a)));
-    op!(pow2(n: [__m256; 2]) -> [__m256; 2] = halves!(|n| _mm256_castsi256_ps(
-        _mm256_slli_epi32::<23>(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)))
+    op!(shift_to_exponent(a: [__m256; 2]) -> [__m256; 2] = halves!(|a| _mm256_castsi256_ps(
+        _mm256_slli_epi32::<23>(_mm256_castps_si256(a))
     )));
+    op!(flip_sign(a: [__m256; 2], s: [__m256; 2]) -> [__m256; 2] =
+        halves!(|a, s| _mm256_xor_ps(a, _mm256_and_ps(s, _mm256_set1_ps(-0.0)))));
     op!(split_exponent(a: [__m256; 2]) -> ([__m256; 2], [__m256; 2]) = {
         let e = halves!(|a| _mm256_cvtepi32_ps(_mm256_sub_epi32(
             _mm256_srli_epi32::<23>(_mm256_castps_si256(a)),
