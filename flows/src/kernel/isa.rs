@@ -51,7 +51,7 @@ pub(crate) trait Isa: Copy {
     fn shift_to_exponent(self, a: Self::V) -> Self::V;
     /// `a` with its sign flipped where `s` has its sign bit set.
     fn flip_sign(self, a: Self::V, s: Self::V) -> Self::V;
-    /// For a positive normal `a`: `(e, m)` with `a = m · 2^e`, `m` in `[1, 2)`.
+    /// For a positive normal `a`: `(e, m)` with `a = m · 2^e`, `m` in `[√½, √2)`.
     fn split_exponent(self, a: Self::V) -> (Self::V, Self::V);
     /// `a < b`.
     fn lt(self, a: Self::V, b: Self::V) -> Self::M;
@@ -64,6 +64,9 @@ pub(crate) trait Isa: Copy {
     /// `then` where `mask` is set, else `otherwise`.
     fn select(self, mask: Self::M, then: Self::V, otherwise: Self::V) -> Self::V;
 }
+
+/// The bits of `√½` in `f32`, where [`Isa::split_exponent`]'s mantissas begin.
+pub(crate) const SQRT_HALF_BITS: u32 = 0x3F35_04F3;
 
 /// The portable scalar twin: every operation one lane at a time, in plain Rust (`a · b + c`
 /// unfused). Runs everywhere; the tests compare every vector set against it.
@@ -139,9 +142,11 @@ impl Isa for Scalar {
     }
     #[inline(always)]
     fn split_exponent(self, a: Row) -> (Row, Row) {
+        // The bits of a less those of √½: the exponent above it, and the mantissa's offset.
+        let offset = |a: f32| a.to_bits().wrapping_sub(SQRT_HALF_BITS) as i32;
         (
-            lanes!(|a| ((a.to_bits() >> 23) as i32 - 127) as f32),
-            lanes!(|a| f32::from_bits((a.to_bits() & 0x007F_FFFF) | 0x3F80_0000)),
+            lanes!(|a| (offset(a) >> 23) as f32),
+            lanes!(|a| f32::from_bits((offset(a) as u32 & 0x007F_FFFF) + SQRT_HALF_BITS)),
         )
     }
     #[inline(always)]

@@ -54,10 +54,11 @@ pub fn fma_peak_flops() -> f64 {
 ///
 /// Accuracy of the `f32` versions against libm, over their whole domains (tested), in units of
 /// `|result| · f32::EPSILON` (at least those of the smallest normal number): within 1 for `exp`
-/// and `ln`, 1.5 for `expm1` and `ln_1p`, 2 for `tanh`, `sigmoid` and `softplus`. NaN gives
-/// NaN; `exp(−inf) = 0`, `exp(inf) = inf`; `ln(0) = −inf`, `ln(x < 0)` is NaN;
-/// `ln_1p(−1) = −inf`; `tanh(±inf) = ±1`; `sigmoid(±inf)` is 1 or 0; `softplus(inf) = inf`. Subnormal results (below 1.2e-38) are accurate to a few units of the
-/// smallest subnormal rather than relatively.
+/// and `ln`, 1.5 for `expm1` and `ln_1p`, 2 for `tanh` and `sigmoid`, 2.5 for `softplus`.
+/// NaN gives NaN; `exp(−inf) = 0`, `exp(inf) = inf`; `ln(0) = −inf`, `ln(x < 0)` is NaN;
+/// `ln_1p(−1) = −inf`; `tanh(±inf) = ±1`; `sigmoid(±inf)` is 1 or 0; `softplus(inf) = inf`.
+/// Subnormal results (below 1.2e-38) are accurate to a few units of the smallest subnormal
+/// rather than relatively.
 pub trait Kernels: Copy + Default + Sized {
     /// Whether the lane kernels are vector code: then one padded row of a few values costs about
     /// as much as one scalar call, and per-event paths run their elements as the lanes of a row.

@@ -104,7 +104,7 @@ fn functions() -> [Function; 7] {
             "softplus",
             softplus_kernel::kernel::<Scalar>,
             |x| x.max(0.0) + libm::log1p(libm::exp(-x.abs())),
-            2.0,
+            2.5,
         ),
     ]
 }

@@ -6,7 +6,10 @@
 use core::arch::x86_64::*;
 
 use super::LANES;
-use super::isa::{Isa, Row};
+use super::isa::{Isa, Row, SQRT_HALF_BITS};
+
+/// [`SQRT_HALF_BITS`] as an `i32` lane.
+const SQRT_HALF: i32 = SQRT_HALF_BITS as i32;
 
 /// AVX-512F, proven present by construction.
 #[derive(Clone, Copy, Debug)]
@@ -82,13 +85,12 @@ impl Isa for Avx512 {
         _mm512_and_si512(_mm512_castps_si512(s), _mm512_set1_epi32(i32::MIN))
     )));
     op!(split_exponent(a: __m512) -> (__m512, __m512) = {
-        let bits = _mm512_castps_si512(a);
-        let e = _mm512_sub_epi32(_mm512_srli_epi32::<23>(bits), _mm512_set1_epi32(127));
-        let m = _mm512_or_si512(
-            _mm512_and_si512(bits, _mm512_set1_epi32(0x007F_FFFF)),
-            _mm512_set1_epi32(0x3F80_0000),
+        let offset = _mm512_sub_epi32(_mm512_castps_si512(a), _mm512_set1_epi32(SQRT_HALF));
+        let m = _mm512_add_epi32(
+            _mm512_and_si512(offset, _mm512_set1_epi32(0x007F_FFFF)),
+            _mm512_set1_epi32(SQRT_HALF),
         );
-        (_mm512_cvtepi32_ps(e), _mm512_castsi512_ps(m))
+        (_mm512_cvtepi32_ps(_mm512_srai_epi32::<23>(offset)), _mm512_castsi512_ps(m))
     });
     op!(lt(a: __m512, b: __m512) -> __mmask16 = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(a, b));
     op!(eq(a: __m512, b: __m512) -> __mmask16 = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(a, b));
@@ -144,13 +146,11 @@ impl Isa for Avx2 {
     op!(flip_sign(a: [__m256; 2], s: [__m256; 2]) -> [__m256; 2] =
         halves!(|a, s| _mm256_xor_ps(a, _mm256_and_ps(s, _mm256_set1_ps(-0.0)))));
     op!(split_exponent(a: [__m256; 2]) -> ([__m256; 2], [__m256; 2]) = {
-        let e = halves!(|a| _mm256_cvtepi32_ps(_mm256_sub_epi32(
-            _mm256_srli_epi32::<23>(_mm256_castps_si256(a)),
-            _mm256_set1_epi32(127)
-        )));
-        let m = halves!(|a| _mm256_castsi256_ps(_mm256_or_si256(
-            _mm256_and_si256(_mm256_castps_si256(a), _mm256_set1_epi32(0x007F_FFFF)),
-            _mm256_set1_epi32(0x3F80_0000)
+        let offset = halves!(|a| _mm256_sub_epi32(_mm256_castps_si256(a), _mm256_set1_epi32(SQRT_HALF)));
+        let e = halves!(|offset| _mm256_cvtepi32_ps(_mm256_srai_epi32::<23>(offset)));
+        let m = halves!(|offset| _mm256_castsi256_ps(_mm256_add_epi32(
+            _mm256_and_si256(offset, _mm256_set1_epi32(0x007F_FFFF)),
+            _mm256_set1_epi32(SQRT_HALF)
         )));
         (e, m)
     });
