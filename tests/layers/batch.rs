@@ -30,11 +30,13 @@ fn relative<T: Real>(a: T, b: T) -> f64 {
 }
 
 /// Checks every batch method of `flow` against the per-event methods at every size of [`SIZES`],
-/// to the relative tolerance `tol`.
+/// to the relative tolerance `tol`, and `sums` for the log-densities and log-dets (sums of
+/// logarithms, whose `f32` rounding can exceed that of the values).
 fn check_batches<T, const D: usize, const C: usize, B, Base>(
     flow: &Flow<T, D, C, B, Base>,
     seed: u64,
     tol: f64,
+    sums: f64,
 ) where
     T: Real,
     B: Bijection<T, D, C> + Sync,
@@ -63,14 +65,14 @@ fn check_batches<T, const D: usize, const C: usize, B, Base>(
         for i in 0..n {
             let one = flow.log_prob_given(&xs[i], &cs[i]);
             assert!(
-                relative(log_p[i], one) < tol && relative(log_p_flat[i], one) < tol,
+                relative(log_p[i], one) < sums && relative(log_p_flat[i], one) < sums,
                 "n = {n}, event {i}: batch log_prob {:?} (flat {:?}), one at a time {one:?}",
                 log_p[i],
                 log_p_flat[i]
             );
             let (z, l) = flow.forward(&xs[i], &cs[i]);
             assert!(
-                relative(ld[i], l) < tol,
+                relative(ld[i], l) < sums,
                 "n = {n}, event {i}: log-det {:?} vs {l:?}",
                 ld[i]
             );
@@ -94,7 +96,7 @@ fn check_batches<T, const D: usize, const C: usize, B, Base>(
         flow.log_prob_batch_given(&xs[..], Contexts::Shared(&shared), &mut log_p)
             .unwrap();
         for (x, lp) in xs.iter().zip(&log_p) {
-            assert!(relative(*lp, flow.log_prob_given(x, &shared)) < tol);
+            assert!(relative(*lp, flow.log_prob_given(x, &shared)) < sums);
         }
 
         // Samples: deterministic, with the densities of the samples.
@@ -131,14 +133,26 @@ fn check_batches<T, const D: usize, const C: usize, B, Base>(
     }
 }
 
+/// The tolerance of the sums of logarithms: the one given, else the family's.
+macro_rules! sums {
+    ($tol:expr) => {
+        $tol
+    };
+    ($tol:expr, $sums:expr) => {
+        $sums
+    };
+}
+
+/// One test per family: `name: flow, tol` (with `sums = tolerance` where the sums of logarithms
+/// need a wider one than `tol`).
 macro_rules! family_tests {
-    ($($name:ident: $flow:ty, $tol:expr;)*) => {$(
+    ($($name:ident: $flow:ty, $tol:expr $(, sums = $sums:expr)?;)*) => {$(
         #[test]
         fn $name() {
             let mut rng = rng(7);
             let mut flow = <$flow>::random(&mut rng);
             perturb(&mut flow, &mut rng, 0.2);
-            check_batches(&flow, 11, $tol);
+            check_batches(&flow, 11, $tol, sums!($tol $(, $sums)?));
         }
     )*};
 }
@@ -154,7 +168,10 @@ family_tests! {
     maf_f64: MAF!(f64, 6, layers = 2, hidden = 8), 1e-12;
     maf_f32: MAF!(f32, 6, layers = 2, hidden = 8), 2e-5;
     iaf_f32: IAF!(f32, 6, context = 2, layers = 2, hidden = 8), 2e-5;
-    coupling_rq_f32: CouplingRQNSF!(f32, 6, layers = 2, hidden = 8), 2e-5;
+    // Against the same flow in f64, its f32 log-det is off by up to 2.9e-5 (RMS 1.7e-6 over the
+    // 3472 events) on the batch path and 1.5e-5 one event at a time, alike with the kernels of
+    // both revisions: the two can differ by their sum.
+    coupling_rq_f32: CouplingRQNSF!(f32, 6, layers = 2, hidden = 8), 2e-5, sums = 5e-5;
     autoregressive_rq_f64: MaskedAutoregressiveRQNSF!(f64, 5, layers = 1, hidden = 8), 1e-12;
 }
 
