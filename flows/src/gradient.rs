@@ -69,6 +69,18 @@ pub trait TransformerGradient<T: Real, const P: usize>: Transformer<T, P> {
     fn forward_derivatives(&self, x: T, h: &SVector<T, P>) -> Derivatives<T, P>;
     /// [`Transformer::inverse`] at `y` with its partial derivatives (of `x` and of `log dx/dy`).
     fn inverse_derivatives(&self, y: T, h: &SVector<T, P>) -> Derivatives<T, P>;
+
+    /// [`forward_derivatives`](Self::forward_derivatives) of every element `x[j]` under its
+    /// parameters, column `j` of `h` (one element at a time unless overridden with the lane
+    /// kernels).
+    #[inline]
+    fn forward_derivatives_all<const D: usize>(
+        &self,
+        x: &SVector<T, D>,
+        h: &SMatrix<T, P, D>,
+    ) -> [Derivatives<T, P>; D] {
+        core::array::from_fn(|j| self.forward_derivatives(x[j], &h.column(j).into_owned()))
+    }
 }
 
 /// A conditioner transform with its reverse-mode gradient.

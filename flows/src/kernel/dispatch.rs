@@ -6,6 +6,7 @@
 use super::affine::affine;
 use super::dense::{dense, dense_bias};
 use super::isa::{Isa, Row, Scalar};
+use super::masked;
 use super::math;
 #[cfg(feature = "std")]
 use super::peak::fma_loop;
@@ -43,6 +44,39 @@ macro_rules! entry {
             $kernel(Scalar, $($arg),*)
         }
     };
+}
+
+/// Runs `f` inside a function compiled for the best instruction set of the CPU (AVX-512F, or
+/// AVX2 with FMA), so that the loops of `f`, once inlined there, may be vectorized for it;
+/// elsewhere `f` just runs. For plain loops only: Rust never fuses a multiplication and an
+/// addition on its own, so the results are the same either way (a test checks one). For the
+/// training loops (`std`).
+#[cfg(feature = "std")]
+#[inline]
+pub(crate) fn vectorized<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use super::x86::{Avx2, Avx512};
+
+        #[target_feature(enable = "avx512f")]
+        fn avx512<R>(_: Avx512, f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        #[target_feature(enable = "avx2,fma")]
+        fn avx2<R>(_: Avx2, f: impl FnOnce() -> R) -> R {
+            f()
+        }
+
+        if let Some(isa) = Avx512::new() {
+            // SAFETY: the token exists only when the CPU has AVX-512F.
+            return unsafe { avx512(isa, f) };
+        }
+        if let Some(isa) = Avx2::new() {
+            // SAFETY: the token exists only when the CPU has AVX2 and FMA.
+            return unsafe { avx2(isa, f) };
+        }
+    }
+    f()
 }
 
 /// Applies the lane-block function `f` to every row in place.
@@ -113,6 +147,42 @@ entry! {
     /// The affine transformer's map of every row under its parameters, returning the sum of
     /// its log-scales (see [`affine`]).
     affine_rows(rows: &mut [Row], params: &[[Row; 2]], inverse: bool) -> Row => affine
+}
+
+entry! {
+    /// One event's masked matrix-vector product (see [`masked::masked_matvec`]).
+    masked_matvec(weight: &[f32], starts: &[usize], x: &[f32], out: &mut [f32])
+        => masked::masked_matvec
+}
+
+entry! {
+    /// Its reverse mode (see [`masked::masked_matvec_backward`]).
+    masked_matvec_backward(
+        weight: &[f32],
+        grad: &mut [f32],
+        starts: &[usize],
+        d_y: &[f32],
+        x: &[f32],
+        d_x: &mut [f32]
+    ) => masked::masked_matvec_backward
+}
+
+entry! {
+    /// Blocks of interleaved rows times one vector (see [`masked::masked_blocks`]).
+    masked_blocks(weights: &[&[f32]], lens: &[usize], x: &[f32], out: &mut [f32])
+        => masked::masked_blocks
+}
+
+entry! {
+    /// Their reverse mode (see [`masked::masked_blocks_backward`]).
+    masked_blocks_backward(
+        weights: &[&[f32]],
+        grads: &mut [&mut [f32]],
+        lens: &[usize],
+        d_out: &[f32],
+        x: &[f32],
+        d_x: &mut [f32]
+    ) => masked::masked_blocks_backward
 }
 
 #[cfg(feature = "std")]

@@ -14,6 +14,7 @@ mod affine;
 mod dense;
 mod dispatch;
 mod isa;
+mod masked;
 mod math;
 // The peak measurement needs a clock: `std` only (and the tests).
 #[cfg(feature = "std")]
@@ -27,6 +28,8 @@ mod x86;
 
 pub use crate::batch::LANES;
 pub(crate) use dispatch::rational_quadratic;
+#[cfg(feature = "std")]
+pub(crate) use dispatch::vectorized;
 pub(crate) use spline::Spline;
 
 use nalgebra::SVector;
@@ -90,6 +93,43 @@ pub trait Kernels: Copy + Default + Sized {
     /// Writes the lane block `block` back into `events`, the inverse of
     /// [`to_lanes`](Kernels::to_lanes).
     fn from_lanes<const N: usize>(block: &[Lanes<Self>; N], events: &mut [SVector<Self, N>; LANES]);
+    /// One event's masked matrix-vector product (not a lane block): `out[s_k..] += W[s_k.., k] ·
+    /// x[k]` for every column `k` of the column-major `weight` (`out.len()` rows, `x.len()`
+    /// columns), whose column `k` reaches only the rows from `s_k = starts[k]` on (0 past the end
+    /// of `starts`: an unmasked column). Does nothing unless `weight` has `out.len() · x.len()`
+    /// values. The `f32` kernel reads whole rows of [`LANES`] around `s_k`: the masked weights
+    /// must be zero (their products with finite values then add nothing).
+    fn masked_matvec(weight: &[Self], starts: &[usize], x: &[Self], out: &mut [Self]);
+    /// Reverse mode of [`masked_matvec`](Kernels::masked_matvec): adds `Wᵀ d_y` (over the rows
+    /// each column reaches) into `d_x` and the outer product `d_y xᵀ` into the same entries of
+    /// `grad`, leaving the others alone (`d_y.len()` rows). Does nothing unless the sizes agree.
+    fn masked_matvec_backward(
+        weight: &[Self],
+        grad: &mut [Self],
+        starts: &[usize],
+        d_y: &[Self],
+        x: &[Self],
+        d_x: &mut [Self],
+    );
+    /// `out[b · P + p] += Σ weights[b][m] · x[m]` over `m ≡ p (mod P)` and `m < lens[b]` (within
+    /// both slices), for every block `b`, with `P = out.len() / weights.len()`: blocks of `P`
+    /// rows each, stored interleaved (column-major), of which only the first `lens[b] / P`
+    /// columns count, times a vector whose values are each repeated `P` times (the output blocks
+    /// of a [`Made`](crate::net::Made)). The values past `lens[b]` may be read (`f32` reads
+    /// whole rows of [`LANES`]) but count for nothing. Does nothing unless `P` divides
+    /// `out.len()`.
+    fn masked_blocks(weights: &[&[Self]], lens: &[usize], x: &[Self], out: &mut [Self]);
+    /// Reverse mode of [`masked_blocks`](Kernels::masked_blocks): given `d_out`, adds the
+    /// gradient with respect to `x` into `d_x` and each block's weight gradient into `grads`
+    /// (over its first `lens[b]` values; the others are left alone).
+    fn masked_blocks_backward(
+        weights: &[&[Self]],
+        grads: &mut [&mut [Self]],
+        lens: &[usize],
+        d_out: &[Self],
+        x: &[Self],
+        d_x: &mut [Self],
+    );
     /// `e^x` in place.
     fn exp_lanes(rows: &mut [Lanes<Self>]);
     /// `e^x − 1` in place.
@@ -159,6 +199,36 @@ impl Kernels for f32 {
         inverse: bool,
     ) -> Lanes<f32> {
         dispatch::affine_rows(rows, params, inverse)
+    }
+    #[inline]
+    fn masked_matvec(weight: &[f32], starts: &[usize], x: &[f32], out: &mut [f32]) {
+        dispatch::masked_matvec(weight, starts, x, out);
+    }
+    #[inline]
+    fn masked_matvec_backward(
+        weight: &[f32],
+        grad: &mut [f32],
+        starts: &[usize],
+        d_y: &[f32],
+        x: &[f32],
+        d_x: &mut [f32],
+    ) {
+        dispatch::masked_matvec_backward(weight, grad, starts, d_y, x, d_x);
+    }
+    #[inline]
+    fn masked_blocks(weights: &[&[f32]], lens: &[usize], x: &[f32], out: &mut [f32]) {
+        dispatch::masked_blocks(weights, lens, x, out);
+    }
+    #[inline]
+    fn masked_blocks_backward(
+        weights: &[&[f32]],
+        grads: &mut [&mut [f32]],
+        lens: &[usize],
+        d_out: &[f32],
+        x: &[f32],
+        d_x: &mut [f32],
+    ) {
+        dispatch::masked_blocks_backward(weights, grads, lens, d_out, x, d_x);
     }
     #[inline]
     fn exp_lanes(rows: &mut [Lanes<f32>]) {
@@ -258,6 +328,36 @@ impl Kernels for f64 {
             }
         }
         total
+    }
+    #[inline]
+    fn masked_matvec(weight: &[f64], starts: &[usize], x: &[f64], out: &mut [f64]) {
+        masked::plain::masked_matvec(weight, starts, x, out);
+    }
+    #[inline]
+    fn masked_matvec_backward(
+        weight: &[f64],
+        grad: &mut [f64],
+        starts: &[usize],
+        d_y: &[f64],
+        x: &[f64],
+        d_x: &mut [f64],
+    ) {
+        masked::plain::masked_matvec_backward(weight, grad, starts, d_y, x, d_x);
+    }
+    #[inline]
+    fn masked_blocks(weights: &[&[f64]], lens: &[usize], x: &[f64], out: &mut [f64]) {
+        masked::plain::masked_blocks(weights, lens, x, out);
+    }
+    #[inline]
+    fn masked_blocks_backward(
+        weights: &[&[f64]],
+        grads: &mut [&mut [f64]],
+        lens: &[usize],
+        d_out: &[f64],
+        x: &[f64],
+        d_x: &mut [f64],
+    ) {
+        masked::plain::masked_blocks_backward(weights, grads, lens, d_out, x, d_x);
     }
     #[inline]
     fn exp_lanes(rows: &mut [Lanes<f64>]) {

@@ -8,6 +8,7 @@ use super::dispatch::{
     exp_kernel, expm1_kernel, ln_1p_kernel, ln_kernel, sigmoid_kernel, softplus_kernel, tanh_kernel,
 };
 use super::isa::{Isa, Row, Scalar};
+use super::masked::{self, plain};
 use super::peak::{chains, fma_loop};
 use super::spline::{Spline, rational_quadratic};
 
@@ -557,6 +558,211 @@ fn the_fma_loop_twin_follows_the_recurrence() {
     fma_loop_matches(Scalar, Scalar::BLOCK);
 }
 
+/// `n` values in `[-1, 1)` from the seed.
+fn noise(n: usize, seed: u32) -> std::vec::Vec<f32> {
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(7);
+    (0..n)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state as f32 / u32::MAX as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// Asserts `got` is within `tolerance` of `want` everywhere and equals `untouched` exactly
+/// where `masked`.
+fn assert_close(what: &str, got: &[f32], want: &[f32], tolerance: f32) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!((g - w).abs() <= tolerance, "{what}[{i}]: {g} vs {w}");
+    }
+}
+
+/// `masked_matvec`'s signature.
+type Matvec<'a> = &'a dyn Fn(&[f32], &[usize], &[f32], &mut [f32]);
+/// `masked_matvec_backward`'s.
+type MatvecBackward<'a> = &'a dyn Fn(&[f32], &mut [f32], &[usize], &[f32], &[f32], &mut [f32]);
+/// `masked_blocks`'.
+type Blocks<'a> = &'a dyn Fn(&[&[f32]], &[usize], &[f32], &mut [f32]);
+/// `masked_blocks_backward`'s.
+type BlocksBackward<'a> =
+    &'a dyn Fn(&[&[f32]], &mut [&mut [f32]], &[usize], &[f32], &[f32], &mut [f32]);
+
+/// The masked kernels of one event's algebra, as a set under test.
+struct MaskedKernels<'a> {
+    matvec: Matvec<'a>,
+    backward: MatvecBackward<'a>,
+    blocks: Blocks<'a>,
+    blocks_backward: BlocksBackward<'a>,
+}
+
+/// The masked kernels against the plain loops: whole rows (the register blocks of one to four
+/// rows and more) and not, sorted and unsorted column starts (masked weights zero), block periods
+/// that fit a row and one that does not, block lengths that end within a row; the gradients of
+/// masked weights must stay exactly as they were.
+fn masked_match(kernels: &MaskedKernels<'_>) {
+    for (case, (rows, cols)) in [
+        (16, 3),
+        (64, 64),
+        (48, 5),
+        (80, 2),
+        (10, 4),
+        (1, 1),
+        (64, 0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let seed = case as u32 * 10;
+        let starts: std::vec::Vec<usize> = (0..cols)
+            .map(|k| {
+                if case % 2 == 0 {
+                    k * rows / cols.max(1)
+                } else {
+                    (k * 7) % (rows + 1)
+                }
+            })
+            .collect();
+        let mut weight = noise(rows * cols, seed);
+        let live = |k: usize, r: usize| r >= starts.get(k).copied().unwrap_or(0);
+        for (i, w) in weight.iter_mut().enumerate() {
+            if !live(i / rows, i % rows) {
+                *w = 0.0;
+            }
+        }
+        let (x, out) = (noise(cols, seed + 1), noise(rows, seed + 2));
+        let (mut want, mut got) = (out.clone(), out.clone());
+        plain::masked_matvec(&weight, &starts, &x, &mut want);
+        (kernels.matvec)(&weight, &starts, &x, &mut got);
+        assert_close(&std::format!("matvec {rows}x{cols}"), &got, &want, 1e-5);
+        let (grad, d_y, d_x) = (
+            noise(rows * cols, seed + 3),
+            noise(rows, seed + 4),
+            noise(cols, seed + 5),
+        );
+        let (mut want_grad, mut want_d_x) = (grad.clone(), d_x.clone());
+        plain::masked_matvec_backward(&weight, &mut want_grad, &starts, &d_y, &x, &mut want_d_x);
+        let (mut got_grad, mut got_d_x) = (grad.clone(), d_x.clone());
+        (kernels.backward)(&weight, &mut got_grad, &starts, &d_y, &x, &mut got_d_x);
+        assert_close(
+            &std::format!("d_x {rows}x{cols}"),
+            &got_d_x,
+            &want_d_x,
+            1e-5,
+        );
+        assert_close(
+            &std::format!("grad {rows}x{cols}"),
+            &got_grad,
+            &want_grad,
+            1e-6,
+        );
+        for (i, (g, g0)) in got_grad.iter().zip(&grad).enumerate() {
+            assert!(
+                live(i / rows, i % rows) || g == g0,
+                "masked gradient {i} written"
+            );
+        }
+    }
+    for (case, (period, width)) in [(1, 64), (2, 64), (2, 8), (4, 16), (16, 4), (3, 16), (2, 5)]
+        .into_iter()
+        .enumerate()
+    {
+        let (seed, n) = (case as u32 * 10 + 100, period * width);
+        let lens: std::vec::Vec<usize> = [0, 1, n / 2 + 1, n - 1, n, 17]
+            .iter()
+            .map(|l| l % (n + 1))
+            .collect();
+        let weights: std::vec::Vec<_> =
+            (0..lens.len()).map(|b| noise(n, seed + b as u32)).collect();
+        let weights: std::vec::Vec<&[f32]> = weights.iter().map(|w| w.as_slice()).collect();
+        let (x, out) = (noise(n, seed + 50), noise(period * lens.len(), seed + 51));
+        let (mut want, mut got) = (out.clone(), out.clone());
+        plain::masked_blocks(&weights, &lens, &x, &mut want);
+        (kernels.blocks)(&weights, &lens, &x, &mut got);
+        assert_close(&std::format!("blocks {period}x{width}"), &got, &want, 1e-5);
+        let grads = noise(n * lens.len(), seed + 52);
+        let (d_out, d_x) = (noise(period * lens.len(), seed + 53), noise(n, seed + 54));
+        let mut want_grads = grads.clone();
+        let mut want_d_x = d_x.clone();
+        let mut refs: std::vec::Vec<&mut [f32]> = want_grads.chunks_mut(n.max(1)).collect();
+        plain::masked_blocks_backward(&weights, &mut refs, &lens, &d_out, &x, &mut want_d_x);
+        let mut got_grads = grads.clone();
+        let mut got_d_x = d_x.clone();
+        let mut refs: std::vec::Vec<&mut [f32]> = got_grads.chunks_mut(n.max(1)).collect();
+        (kernels.blocks_backward)(&weights, &mut refs, &lens, &d_out, &x, &mut got_d_x);
+        assert_close(
+            &std::format!("blocks d_x {period}x{width}"),
+            &got_d_x,
+            &want_d_x,
+            1e-5,
+        );
+        assert_close(
+            &std::format!("blocks grad {period}x{width}"),
+            &got_grads,
+            &want_grads,
+            1e-6,
+        );
+        for (i, (g, g0)) in got_grads.iter().zip(&grads).enumerate() {
+            assert!(
+                i % n.max(1) < lens[i / n.max(1)] || g == g0,
+                "masked block gradient {i}"
+            );
+        }
+    }
+}
+
+/// The masked kernels of the set `isa`.
+fn masked_matches<I: Isa>(isa: I) {
+    masked_match(&MaskedKernels {
+        matvec: &|w, s, x, o| masked::masked_matvec(isa, w, s, x, o),
+        backward: &|w, g, s, d_y, x, d_x| masked::masked_matvec_backward(isa, w, g, s, d_y, x, d_x),
+        blocks: &|w, l, x, o| masked::masked_blocks(isa, w, l, x, o),
+        blocks_backward: &|w, g, l, d, x, d_x| {
+            masked::masked_blocks_backward(isa, w, g, l, d, x, d_x)
+        },
+    });
+}
+
+#[test]
+fn the_masked_twin_matches_the_plain_loops() {
+    masked_matches(Scalar);
+}
+
+#[test]
+fn the_masked_entry_points_match_the_plain_loops() {
+    use super::Kernels;
+    masked_match(&MaskedKernels {
+        matvec: &f32::masked_matvec,
+        backward: &f32::masked_matvec_backward,
+        blocks: &f32::masked_blocks,
+        blocks_backward: &f32::masked_blocks_backward,
+    });
+}
+
+/// A loop of `f64` and `f32` arithmetic, conversions, square roots and divisions (Adam's
+/// update) gives the same bits under [`vectorized`](super::vectorized) as run plainly.
+#[test]
+fn vectorized_loops_compute_what_plain_loops_do() {
+    let (x, y) = (noise(1003, 11), noise(1003, 12));
+    let run = |out: &mut [f32]| {
+        for ((o, &x), &y) in out.iter_mut().zip(&x).zip(&y) {
+            let m = 0.9 * f64::from(x) + 0.1 * f64::from(y);
+            let v = 0.999 * f64::from(y) * f64::from(y) + 0.001 * m * m;
+            *o =
+                (f64::from(*o) * 0.5) as f32 - (m * 0.01) as f32 / ((v as f32).sqrt() * 1.1 + 1e-8);
+        }
+    };
+    let mut plain = noise(1003, 13);
+    let mut vector = plain.clone();
+    run(&mut plain);
+    super::vectorized(|| run(&mut vector));
+    for (p, v) in plain.iter().zip(&vector) {
+        assert_eq!(p.to_bits(), v.to_bits(), "{p} vs {v}");
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::super::dispatch::*;
@@ -589,6 +795,7 @@ mod x86 {
         blocks_match(isa);
         fma_loop_matches(isa, Avx512::BLOCK);
         spline_matches(isa);
+        masked_matches(isa);
     }
 
     #[test]
@@ -604,6 +811,7 @@ mod x86 {
         blocks_match(isa);
         fma_loop_matches(isa, Avx2::BLOCK);
         spline_matches(isa);
+        masked_matches(isa);
     }
 
     #[test]

@@ -114,10 +114,7 @@ where
             x,
             context,
             &mut |h| {
-                let parts: [Derivatives<T, P>; D] = core::array::from_fn(|i| {
-                    self.transformer
-                        .forward_derivatives(x[i], &h.column(i).into_owned())
-                });
+                let parts: [Derivatives<T, P>; D] = self.transformer.forward_derivatives_all(x, h);
                 let z = SVector::<T, D>::from_fn(|i, _| parts[i].value);
                 let log_det = parts.iter().fold(T::zero(), |sum, part| sum + part.log_det);
                 let (d_z, d_log_det) = upstream(&z, log_det);

@@ -74,17 +74,6 @@ pub struct Made<
     activation: PhantomData<Act>,
 }
 
-/// `y[from..] += a * w[from..]`.
-#[inline(always)]
-pub(super) fn axpy_tail<T: Real>(y: &mut [T], w: &[T], from: usize, a: T) {
-    let (Some(y), Some(w)) = (y.get_mut(from..), w.get(from..)) else {
-        return;
-    };
-    for (y, w) in y.iter_mut().zip(w) {
-        *y += *w * a;
-    }
-}
-
 impl<
     T: Real,
     const D: usize,
@@ -98,6 +87,42 @@ impl<
 {
     /// The hidden degrees.
     pub const DEGREES: Degrees = Degrees::new(D, C, H);
+
+    /// The first hidden unit that each input feeds: column `j` of the input weights is zero
+    /// above it.
+    pub(super) const INPUT_STARTS: [usize; D] = {
+        let mut starts = [0; D];
+        let mut j = 0;
+        while j < D {
+            starts[j] = Self::DEGREES.units_fed_by_input(j);
+            j += 1;
+        }
+        starts
+    };
+
+    /// How many weights of each output block count: `P` for each unit of the last hidden layer
+    /// that the element's parameters see (the first ones of the block, column-major).
+    pub(super) const OUTPUT_SEEN: [usize; D] = {
+        let mut seen = [0; D];
+        let mut i = 0;
+        while i < D {
+            seen[i] = P * Self::DEGREES.units_read_by_output(i);
+            i += 1;
+        }
+        seen
+    };
+
+    /// The first unit above that each hidden unit feeds (the first of its degree): column `k`
+    /// of a hidden layer's weights is zero above it.
+    pub(super) const HIDDEN_STARTS: [usize; H] = {
+        let mut starts = [0; H];
+        let mut k = 0;
+        while k < H {
+            starts[k] = Self::DEGREES.first_unit(Self::DEGREES.degree(k));
+            k += 1;
+        }
+        starts
+    };
 
     pub(super) const WIDE_ENOUGH: () = assert!(
         NARROW || H >= min_width(D, C),

@@ -7,9 +7,10 @@
 //! whole gradient, and passing it down gives `x_{i-1}` its whole gradient. That costs about one
 //! backward pass in all.
 
+use core::ops::Range;
+
 use nalgebra::{SMatrix, SVector};
 
-use super::made::axpy_tail;
 use super::reverse::matvec_backward;
 use super::{Activation, AutoregressiveGradient, Made, SequentialStep};
 use crate::Real;
@@ -49,6 +50,23 @@ impl<T: Real, const H: usize, const M: usize> HiddenGradients<T, H, M> {
     }
 }
 
+/// The activations of the last hidden layer, each repeated `P` times (in the layout of an output
+/// block's weights, so that a block's products run over contiguous values).
+fn spread<T: Real, const P: usize, const H: usize>(last: &SVector<T, H>) -> SMatrix<T, P, H> {
+    SMatrix::from_fn(|_, k| last[k])
+}
+
+/// Adds the gradient of the spread activations of the units `units` into that of the activations.
+fn gather<T: Real, const P: usize, const H: usize>(
+    d_spread: &SMatrix<T, P, H>,
+    units: Range<usize>,
+    d_last: &mut SVector<T, H>,
+) {
+    for k in units {
+        d_last[k] += d_spread.column(k).sum();
+    }
+}
+
 impl<
     T: Real,
     const D: usize,
@@ -60,70 +78,104 @@ impl<
     const NARROW: bool,
 > Made<T, D, C, H, M, P, Act, NARROW>
 {
-    /// Every hidden layer's pre-activations and activations at `(x, context)`, in the order of
-    /// operations of the incremental evaluation.
+    /// Every hidden layer's pre-activations and activations at `(x, context)`, through the masked
+    /// products of the [kernels](crate::kernel::Kernels) (which read only the weights the masks
+    /// allow).
     fn activations(&self, x: &SVector<T, D>, context: &SVector<T, C>) -> Activations<T, H, M> {
-        let degrees = Self::DEGREES;
         let mut pre = self.input.bias;
-        pre.gemv(T::one(), &self.input.context_weight, context, T::one());
-        let columns = self.input.weight.as_slice().chunks_exact(H.max(1));
-        for (j, (column, &value)) in columns.zip(x.iter()).enumerate() {
-            axpy_tail(
-                pre.as_mut_slice(),
-                column,
-                degrees.units_fed_by_input(j),
-                value,
-            );
-        }
-        let first = (pre, pre.map(Act::apply));
+        T::masked_matvec(
+            self.input.context_weight.as_slice(),
+            &[],
+            context.as_slice(),
+            pre.as_mut_slice(),
+        );
+        T::masked_matvec(
+            self.input.weight.as_slice(),
+            &Self::INPUT_STARTS,
+            x.as_slice(),
+            pre.as_mut_slice(),
+        );
+        let first = (pre, Act::apply_vector(pre));
         let mut deeper = [first; M];
         let mut below = first.1;
         for (layer, slot) in self.hidden.iter().zip(deeper.iter_mut()) {
             let mut pre = layer.bias;
-            let columns = layer.weight.as_slice().chunks_exact(H.max(1));
-            for (k, (column, &h)) in columns.zip(below.iter()).enumerate() {
-                axpy_tail(
-                    pre.as_mut_slice(),
-                    column,
-                    degrees.first_unit(degrees.degree(k)),
-                    h,
-                );
-            }
-            *slot = (pre, pre.map(Act::apply));
+            T::masked_matvec(
+                layer.weight.as_slice(),
+                &Self::HIDDEN_STARTS,
+                below.as_slice(),
+                pre.as_mut_slice(),
+            );
+            *slot = (pre, Act::apply_vector(pre));
             below = slot.1;
         }
         Activations { first, deeper }
     }
 
-    /// Back-propagates `d_theta`, the gradient of the parameters of element `i`, into the
-    /// gradient of the last hidden layer and the output block's parameter gradient.
+    /// The parameters of every element from the [spread](spread) activations of the last hidden
+    /// layer (each block reads only the units it may see).
+    fn outputs_from_spread(&self, spread: &SMatrix<T, P, H>) -> SMatrix<T, P, D> {
+        let mut out = SMatrix::<T, P, D>::from_fn(|p, i| self.output[i].bias[p]);
+        let weights = self.output.each_ref().map(|block| block.weight.as_slice());
+        T::masked_blocks(
+            &weights,
+            &Self::OUTPUT_SEEN,
+            spread.as_slice(),
+            out.as_mut_slice(),
+        );
+        out
+    }
+
+    /// Back-propagates `d_out`, the gradient of every element's parameters, into the gradient of
+    /// the [spread](spread) last hidden layer and the output blocks' parameter gradients.
+    fn outputs_backward(
+        &self,
+        d_out: &SMatrix<T, P, D>,
+        spread: &SMatrix<T, P, H>,
+        d_spread: &mut SMatrix<T, P, H>,
+        grad: &mut Self,
+    ) {
+        let weights = self.output.each_ref().map(|block| block.weight.as_slice());
+        let mut grads = grad
+            .output
+            .each_mut()
+            .map(|block| block.weight.as_mut_slice());
+        T::masked_blocks_backward(
+            &weights,
+            &mut grads,
+            &Self::OUTPUT_SEEN,
+            d_out.as_slice(),
+            spread.as_slice(),
+            d_spread.as_mut_slice(),
+        );
+        for (block, d_theta) in grad.output.iter_mut().zip(d_out.column_iter()) {
+            block.bias += d_theta;
+        }
+    }
+
+    /// Back-propagates `d_theta`, the gradient of the parameters of element `i` alone, into the
+    /// gradient of the [spread](spread) last hidden layer and the output block's parameter
+    /// gradient (over the units the block sees).
     fn output_backward(
         &self,
         i: usize,
         d_theta: &SVector<T, P>,
-        last: &SVector<T, H>,
-        d_last: &mut SVector<T, H>,
+        spread: &SMatrix<T, P, H>,
+        d_spread: &mut SMatrix<T, P, H>,
         grad: &mut Self,
     ) {
         let (Some(block), Some(grad_block)) = (self.output.get(i), grad.output.get_mut(i)) else {
             return;
         };
         grad_block.bias += d_theta;
-        let end = Self::DEGREES.units_read_by_output(i);
-        let step = P.max(1);
-        let units = block.weight.as_slice().chunks_exact(step);
-        let grads = grad_block.weight.as_mut_slice().chunks_exact_mut(step);
-        let hidden = last.iter().zip(d_last.as_mut_slice().iter_mut());
-        for ((column, grad_column), (&h, d_h)) in units.zip(grads).zip(hidden).take(end) {
-            for ((w, g), d) in column
-                .iter()
-                .zip(grad_column.iter_mut())
-                .zip(d_theta.iter())
-            {
-                *d_h += *w * *d;
-                *g += *d * h;
-            }
-        }
+        T::masked_blocks_backward(
+            &[block.weight.as_slice()],
+            &mut [grad_block.weight.as_mut_slice()],
+            &[P * Self::DEGREES.units_read_by_output(i)],
+            d_theta.as_slice(),
+            spread.as_slice(),
+            d_spread.as_mut_slice(),
+        );
     }
 
     /// Back-propagates the units of degree `degree`, whose gradients are complete, through every
@@ -214,7 +266,6 @@ impl<
         context: &SVector<T, C>,
         grad: &mut Self,
     ) -> (SVector<T, D>, SVector<T, C>) {
-        let degrees = Self::DEGREES;
         let pre_gradient = |(pre, post): &(SVector<T, H>, SVector<T, H>),
                             d_post: &SVector<T, H>| {
             SVector::<T, H>::from_fn(|k, _| d_post[k] * Act::derivative(pre[k], post[k]))
@@ -227,11 +278,10 @@ impl<
                 (&acts.deeper[l - 1].1, &mut d_hidden.deeper[l - 1])
             };
             // Unit k below feeds the units of its degree and above.
-            matvec_backward(
+            T::masked_matvec_backward(
                 self.hidden[l].weight.as_slice(),
                 grad.hidden[l].weight.as_mut_slice(),
-                H,
-                |k| degrees.first_unit(degrees.degree(k))..H,
+                &Self::HIDDEN_STARTS,
                 d_pre.as_slice(),
                 below.as_slice(),
                 d_below.as_mut_slice(),
@@ -240,20 +290,18 @@ impl<
         }
         let d_pre = pre_gradient(&acts.first, &d_hidden.first);
         let (mut d_x, mut d_context) = (SVector::<T, D>::zeros(), SVector::<T, C>::zeros());
-        matvec_backward(
+        T::masked_matvec_backward(
             self.input.weight.as_slice(),
             grad.input.weight.as_mut_slice(),
-            H,
-            |j| degrees.units_fed_by_input(j)..H,
+            &Self::INPUT_STARTS,
             d_pre.as_slice(),
             x.as_slice(),
             d_x.as_mut_slice(),
         );
-        matvec_backward(
+        T::masked_matvec_backward(
             self.input.context_weight.as_slice(),
             grad.input.context_weight.as_mut_slice(),
-            H,
-            |_| 0..H,
+            &[],
             d_pre.as_slice(),
             context.as_slice(),
             d_context.as_mut_slice(),
@@ -293,16 +341,12 @@ impl<
         grad: &mut Self,
     ) -> (SVector<T, D>, SVector<T, C>) {
         let acts = self.activations(x, context);
-        let mut out = SMatrix::<T, P, D>::zeros();
-        for i in 0..D {
-            out.set_column(i, &self.output_at(i, acts.last()));
-        }
-        let d_out = upstream(&out);
+        let spread = spread::<T, P, H>(acts.last());
+        let d_out = upstream(&self.outputs_from_spread(&spread));
+        let mut d_spread = SMatrix::<T, P, H>::zeros();
+        self.outputs_backward(&d_out, &spread, &mut d_spread, grad);
         let mut d_hidden = HiddenGradients::zeros();
-        for i in 0..D {
-            let d_theta = d_out.column(i).into_owned();
-            self.output_backward(i, &d_theta, acts.last(), d_hidden.last_mut(), grad);
-        }
+        gather(&d_spread, 0..H, d_hidden.last_mut());
         self.layers_backward(&acts, &mut d_hidden, x, context, grad)
     }
 }
@@ -326,13 +370,18 @@ impl<
         grad: &mut Self,
     ) -> SVector<T, C> {
         let acts = self.activations(x, context);
+        let spread = spread::<T, P, H>(acts.last());
+        let mut d_spread = SMatrix::<T, P, H>::zeros();
         let mut d_hidden = HiddenGradients::zeros();
         let (mut d_x, mut d_context) = (SVector::<T, D>::zeros(), SVector::zeros());
+        let degrees = Self::DEGREES;
         for i in (0..D).rev() {
             let d_theta = step(i, &self.output_at(i, acts.last()), d_x[i]);
-            self.output_backward(i, &d_theta, acts.last(), d_hidden.last_mut(), grad);
+            self.output_backward(i, &d_theta, &spread, &mut d_spread, grad);
             // The units of degree i feed only elements >= i: their gradients are now complete,
             // and passing them down completes the gradient of x_{i-1}.
+            let units = degrees.first_unit(i)..degrees.first_unit(i + 1);
+            gather(&d_spread, units, d_hidden.last_mut());
             self.degree_backward(
                 i,
                 &acts,

@@ -89,9 +89,14 @@ where
         .zip(scratch.iter_mut())
         .map(chunk)
         .collect();
-    grad_out.clear();
+    // The first chunk's sum is written (not added to zeros), the others added.
+    let mut sums = scratch[..losses.len()].iter();
+    match sums.next() {
+        Some(first) => flatten(first.as_ref(), grad_out),
+        None => grad_out.clear(),
+    }
     grad_out.resize(M::COUNT, 0.0);
-    for grad in &scratch[..losses.len()] {
+    for grad in sums {
         add_flat(grad.as_ref(), grad_out);
     }
     losses.iter().sum()

@@ -395,7 +395,9 @@ where
                 &mut scratch,
                 &mut grad,
             );
-            if !loss.is_finite() || grad.iter().any(|g| !g.is_finite()) {
+            // A fold rather than `any`: it runs over every value, but as vector code.
+            let finite = grad.iter().fold(true, |finite, g| finite & g.is_finite());
+            if !loss.is_finite() || !finite {
                 stop = StopReason::Diverged { epoch };
                 break 'epochs;
             }

@@ -70,7 +70,7 @@ impl Adam {
             self.second = vec![0.0; grad.len()];
             self.steps = 0;
         }
-        let norm = grad.iter().map(|g| g * g).sum::<f64>().sqrt();
+        let norm = crate::kernel::vectorized(|| sum_of_squares(grad)).sqrt();
         if let Some(max) = self.max_grad_norm
             && norm > max
         {
@@ -97,13 +97,47 @@ impl Adam {
             ) else {
                 return;
             };
-            for (((value, &g), m), v) in values.iter_mut().zip(g).zip(m).zip(v) {
-                *m = beta1 * *m + (1.0 - beta1) * g;
-                *v = beta2 * *v + (1.0 - beta2) * g * g;
-                let denominator = T::lit(*v).sqrt() * root_correction2 + epsilon;
-                *value = T::lit(value.to_f64() * decay) - T::lit(step_size * *m) / denominator;
-            }
+            // Under the CPU's vector instruction set (the same results, twice the lanes of the
+            // baseline's SSE2).
+            crate::kernel::vectorized(|| {
+                for (((value, &g), m), v) in values.iter_mut().zip(g).zip(m).zip(v) {
+                    *m = beta1 * *m + (1.0 - beta1) * g;
+                    *v = beta2 * *v + (1.0 - beta2) * g * g;
+                    let denominator = T::lit(*v).sqrt() * root_correction2 + epsilon;
+                    *value = T::lit(value.to_f64() * decay) - T::lit(step_size * *m) / denominator;
+                }
+            });
         });
         norm
+    }
+}
+
+/// `Σ x²`, in eight interleaved partial sums (a single running sum is a chain of additions the
+/// compiler may not reorder, so it could not vectorize it).
+fn sum_of_squares(x: &[f64]) -> f64 {
+    const PARTS: usize = 8;
+    let (rows, tail) = x.as_chunks::<PARTS>();
+    let mut partial = [0.0; PARTS];
+    for row in rows {
+        for (p, &x) in partial.iter_mut().zip(row) {
+            *p += x * x;
+        }
+    }
+    let tail: f64 = tail.iter().map(|x| x * x).sum();
+    partial.iter().sum::<f64>() + tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sum_of_squares;
+
+    /// Every length up to 20 (the rows of eight and their tail), against a plain sum.
+    #[test]
+    fn sum_of_squares_covers_rows_and_tail() {
+        let x: [f64; 20] = core::array::from_fn(|i| i as f64 * 0.5 - 4.5);
+        for n in 0..=20 {
+            let want: f64 = x[..n].iter().map(|x| x * x).sum();
+            assert_eq!(sum_of_squares(&x[..n]), want, "{n} values");
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! The affine family: `Affine` (scale and shift), `Shift` and `Scale`.
 
-use nalgebra::SVector;
+use nalgebra::{SMatrix, SVector};
 
 use super::{Transformer, each_element};
 use crate::Real;
@@ -148,7 +148,7 @@ fn unapply<T: Real>(y: T, alpha: T, beta: T) -> T {
 #[inline]
 fn scale_derivatives<T: Real>(u: T) -> (T, T, T, T) {
     let (alpha, log_alpha) = scale(u);
-    let d_alpha = (T::one() - T::lit(MIN_SCALE)) * (u * T::lit(0.5)).exp() * T::lit(0.5);
+    let d_alpha = d_alpha((u * T::lit(0.5)).exp());
     (alpha, log_alpha, d_alpha, d_alpha / alpha)
 }
 
@@ -271,18 +271,65 @@ impl<T: Real> Transformer<T, 1> for Scale {
     }
 }
 
+/// The affine forward map's derivatives at `x`, from the scale `(α, log α, dα/du)` and the shift.
+#[inline(always)]
+fn forward_derivatives<T: Real>(
+    x: T,
+    (alpha, log_alpha, d_alpha): (T, T, T),
+    beta: T,
+) -> Derivatives<T, 2> {
+    Derivatives {
+        value: apply(x, alpha, beta),
+        log_det: log_alpha,
+        d_value_d_input: alpha,
+        d_log_det_d_input: T::zero(),
+        d_value_d_params: SVector::<T, 2>::new(x * d_alpha, T::one()),
+        d_log_det_d_params: SVector::<T, 2>::new(d_alpha / alpha, T::zero()),
+    }
+}
+
+/// `dα/du` from `e^v`, `v = u / 2`.
+#[inline(always)]
+fn d_alpha<T: Real>(exp_v: T) -> T {
+    (T::one() - T::lit(MIN_SCALE)) * exp_v * T::lit(0.5)
+}
+
 impl<T: Real> TransformerGradient<T, 2> for Affine {
     #[inline]
     fn forward_derivatives(&self, x: T, h: &SVector<T, 2>) -> Derivatives<T, 2> {
-        let (alpha, log_alpha, d_alpha, d_log_alpha) = scale_derivatives(h[0]);
-        Derivatives {
-            value: alpha * x + h[1],
-            log_det: log_alpha,
-            d_value_d_input: alpha,
-            d_log_det_d_input: T::zero(),
-            d_value_d_params: SVector::<T, 2>::new(x * d_alpha, T::one()),
-            d_log_det_d_params: SVector::<T, 2>::new(d_log_alpha, T::zero()),
+        let (alpha, log_alpha, d_alpha, _) = scale_derivatives(h[0]);
+        forward_derivatives(x, (alpha, log_alpha, d_alpha), h[1])
+    }
+    /// The elements as the lanes of rows when the kernels are vector code.
+    #[inline]
+    fn forward_derivatives_all<const D: usize>(
+        &self,
+        x: &SVector<T, D>,
+        h: &SMatrix<T, 2, D>,
+    ) -> [Derivatives<T, 2>; D] {
+        if !T::VECTORIZED {
+            return core::array::from_fn(|j| {
+                self.forward_derivatives(x[j], &h.column(j).into_owned())
+            });
         }
+        let mut out = [Derivatives::identity(T::zero()); D];
+        for (first, out) in (0..D).step_by(LANES).zip(out.chunks_mut(LANES)) {
+            let mut alpha: Lanes<T> =
+                core::array::from_fn(|l| h.get((0, first + l)).copied().unwrap_or_else(T::zero));
+            let mut exp_v = alpha.map(|u| u * T::lit(0.5));
+            let mut log_alpha = [T::zero(); LANES];
+            scale_rows(
+                core::slice::from_mut(&mut alpha),
+                core::slice::from_mut(&mut log_alpha),
+            );
+            T::exp_lanes(core::slice::from_mut(&mut exp_v));
+            for (l, out) in out.iter_mut().enumerate() {
+                let j = first + l;
+                let scale = (alpha[l], log_alpha[l], d_alpha(exp_v[l]));
+                *out = forward_derivatives(x[j], scale, h[(1, j)]);
+            }
+        }
+        out
     }
     #[inline]
     fn inverse_derivatives(&self, y: T, h: &SVector<T, 2>) -> Derivatives<T, 2> {
@@ -391,6 +438,37 @@ mod tests {
             out.extend(alpha.into_iter().zip(log_alpha).take(chunk.len()));
         }
         out
+    }
+
+    /// The derivatives of every element at once (by rows of lanes for `f32`) against those of
+    /// each element alone, at 37 elements (two whole rows and a part) over both forms of the
+    /// scale.
+    #[test]
+    fn derivatives_of_all_elements_match_each_element() {
+        use crate::gradient::TransformerGradient;
+        let h = nalgebra::SMatrix::<f32, 2, 37>::from_fn(|p, j| {
+            let t = j as f32 - 18.0;
+            if p == 0 { t * 1.7 } else { 0.3 - 0.1 * t }
+        });
+        let x = SVector::<f32, 37>::from_fn(|j, _| (j as f32 * 0.37).sin() * 2.0);
+        let all = Affine.forward_derivatives_all(&x, &h);
+        for (j, got) in all.iter().enumerate() {
+            let want = Affine.forward_derivatives(x[j], &h.column(j).into_owned());
+            let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 * b.abs().max(1e-30);
+            assert!(close(got.value, want.value), "value {j}");
+            assert!(close(got.log_det, want.log_det), "log_det {j}");
+            assert!(
+                close(got.d_value_d_input, want.d_value_d_input),
+                "d_value_d_input {j}"
+            );
+            assert_eq!(got.d_log_det_d_input, want.d_log_det_d_input, "{j}");
+            for p in 0..2 {
+                let (g, w) = (got.d_value_d_params[p], want.d_value_d_params[p]);
+                assert!(close(g, w), "d_value_d_params {j} {p}: {g} vs {w}");
+                let (g, w) = (got.d_log_det_d_params[p], want.d_log_det_d_params[p]);
+                assert!(close(g, w), "d_log_det_d_params {j} {p}: {g} vs {w}");
+            }
+        }
     }
 
     /// The identity at zero parameters, exactly, one value at a time and by rows.
