@@ -209,13 +209,14 @@ impl<Tr, Net, const D: usize, const A: usize, const B: usize, const P: usize>
     Coupling<Tr, Net, D, A, B, P>
 {
     /// Reverse mode of [`couple`](Self::couple) for the map whose derivatives `derivatives`
-    /// gives, in one pass: the conditioner keeps its activations while `upstream` runs.
+    /// gives (of every target element at once, under its column of parameters), in one pass: the
+    /// conditioner keeps its activations while `upstream` runs.
     #[inline]
     fn couple_with_gradient<T: Real, const C: usize>(
         &self,
         input: &SVector<T, D>,
         context: &SVector<T, C>,
-        derivatives: impl Fn(&Tr, T, &SVector<T, P>) -> Derivatives<T, P>,
+        derivatives: impl Fn(&Tr, &SVector<T, B>, &SMatrix<T, P, B>) -> [Derivatives<T, P>; B],
         upstream: &mut Upstream<'_, T, D>,
         grad: &mut Self,
         d_context: &mut SVector<T, C>,
@@ -230,13 +231,8 @@ impl<Tr, Net, const D: usize, const A: usize, const B: usize, const P: usize>
             &source,
             context,
             &mut |h| {
-                let parts: [Derivatives<T, P>; B] = core::array::from_fn(|j| {
-                    derivatives(
-                        &self.transformer,
-                        input[target[j]],
-                        &h.column(j).into_owned(),
-                    )
-                });
+                let x = SVector::<T, B>::from_fn(|j, _| input[target[j]]);
+                let parts = derivatives(&self.transformer, &x, h);
                 let mut output = *input;
                 let mut log_det = T::zero();
                 for (part, &t) in parts.iter().zip(target) {
@@ -289,7 +285,7 @@ where
         self.couple_with_gradient(
             x,
             context,
-            Tr::forward_derivatives,
+            |tr: &Tr, x, h| tr.forward_derivatives_all(x, h),
             upstream,
             grad,
             d_context,
@@ -308,7 +304,9 @@ where
         self.couple_with_gradient(
             z,
             context,
-            Tr::inverse_derivatives,
+            |tr: &Tr, y, h| {
+                core::array::from_fn(|j| tr.inverse_derivatives(y[j], &h.column(j).into_owned()))
+            },
             upstream,
             grad,
             d_context,

@@ -271,6 +271,9 @@ impl<T: Real> Transformer<T, 1> for Scale {
     }
 }
 
+/// The fewest elements whose derivatives are worth a lane row's kernels.
+const ROW_WORTH: usize = 4;
+
 /// The affine forward map's derivatives at `x`, from the scale `(α, log α, dα/du)` and the shift.
 #[inline(always)]
 fn forward_derivatives<T: Real>(
@@ -300,14 +303,15 @@ impl<T: Real> TransformerGradient<T, 2> for Affine {
         let (alpha, log_alpha, d_alpha, _) = scale_derivatives(h[0]);
         forward_derivatives(x, (alpha, log_alpha, d_alpha), h[1])
     }
-    /// The elements as the lanes of rows when the kernels are vector code.
+    /// The elements as the lanes of rows when the kernels are vector code and there are at
+    /// least [`ROW_WORTH`] of them (a row's transcendental kernels cost a few scalar calls).
     #[inline]
     fn forward_derivatives_all<const D: usize>(
         &self,
         x: &SVector<T, D>,
         h: &SMatrix<T, 2, D>,
     ) -> [Derivatives<T, 2>; D] {
-        if !T::VECTORIZED {
+        if !T::VECTORIZED || D < ROW_WORTH {
             return core::array::from_fn(|j| {
                 self.forward_derivatives(x[j], &h.column(j).into_owned())
             });
