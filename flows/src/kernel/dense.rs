@@ -23,19 +23,39 @@ pub(crate) use largest_block;
 
 /// `out[r] += Σ_i weight[i · ld + r] · x[i]` for every lane, `r < out.len()`: `weight` is a
 /// column-major matrix with leading dimension `ld` (`nalgebra`'s layout), `ld ≥ out.len()` and
-/// `x.len()` columns. Rows are computed in register blocks (see [`block`]), largest first: as
-/// many rows as the set's registers hold ([`Isa::BLOCK`]), then 6, 4, 2 and 1. Does nothing
-/// unless the sizes fit.
+/// `x.len()` columns. Does nothing unless the sizes fit (see [`dense_from`]).
 #[inline(always)]
 pub(crate) fn dense<I: Isa>(isa: I, weight: &[f32], ld: usize, x: &[Row], out: &mut [Row]) {
-    if out.len() > ld || weight.len() != ld * x.len() || ld == 0 {
-        return;
+    dense_from(isa, weight, ld, None, x, out);
+}
+
+/// `out[r] = s_r + Σ_i weight[i · ld + r] · x[i]` for every lane, `r < out.len()`, where `s_r`
+/// is `bias[r]` when there is a bias, else `out[r]`: `weight` is a column-major matrix with
+/// leading dimension `ld ≥ out.len()` and `x.len()` columns, `bias` has `ld` entries. Rows are
+/// computed in register blocks (see [`block`]), largest first: as many rows as the set's
+/// registers hold ([`Isa::BLOCK`]), then 6, 4, 2 and 1. Returns whether the sizes fit (else
+/// does nothing).
+#[inline(always)]
+pub(crate) fn dense_from<I: Isa>(
+    isa: I,
+    weight: &[f32],
+    ld: usize,
+    bias: Option<&[f32]>,
+    x: &[Row],
+    out: &mut [Row],
+) -> bool {
+    let fits = ld.checked_mul(x.len()) == Some(weight.len())
+        && bias.is_none_or(|b| b.len() == ld)
+        && out.len() <= ld
+        && ld > 0;
+    if fits {
+        let mut first = 0;
+        while first < out.len() {
+            let rest = &mut out[first..];
+            first += largest_block!(I, rest.len(), block(isa, weight, ld, bias, first, x, rest));
+        }
     }
-    let mut first = 0;
-    while first < out.len() {
-        let rest = &mut out[first..];
-        first += largest_block!(I, rest.len(), block(isa, weight, ld, first, x, rest));
-    }
+    fits
 }
 
 /// `W_j x + b_j` for each layer `(W_j, b_j)` of `layers` in turn, into consecutive rows of `out`
@@ -50,31 +70,34 @@ pub(crate) fn dense_bias<I: Isa>(isa: I, layers: &[(&[f32], &[f32])], x: &[Row],
         let Some((rows, tail)) = rest.split_at_mut_checked(bias.len()) else {
             return;
         };
-        for (row, &b) in rows.iter_mut().zip(bias) {
-            isa.store(isa.splat(b), row);
-        }
-        if !x.is_empty() {
-            dense(isa, weight, bias.len(), x, rows);
+        // The register blocks start from the bias: no pass storing it first.
+        if !dense_from(isa, weight, bias.len(), Some(bias), x, rows) {
+            for (row, &b) in rows.iter_mut().zip(bias) {
+                isa.store(isa.splat(b), row);
+            }
         }
         rest = tail;
     }
 }
 
 /// The first `R` rows of `out` (rows `first..first + R` of the matrix), with `S` sets of
-/// accumulators: set `s` sums the columns `i ≡ s (mod S)` (each input row is loaded once per
-/// block, each weight broadcast once). Returns `R`; does nothing when `out` has fewer rows or
-/// `weight` does not hold those rows of `x.len()` columns.
+/// accumulators starting from `bias[first..first + R]`, or without a bias from those rows of
+/// `out`: set `s` sums the columns `i ≡ s (mod S)` (each input row is loaded once per block,
+/// each weight broadcast once). Returns `R`; does nothing when `out` has fewer rows, or
+/// `weight` (or the bias) does not hold those rows of `x.len()` columns.
 #[inline(always)]
 pub(crate) fn block<I: Isa, const R: usize, const S: usize>(
     isa: I,
     weight: &[f32],
     ld: usize,
+    bias: Option<&[f32]>,
     first: usize,
     x: &[Row],
     out: &mut [Row],
 ) -> usize {
     let fits = first + R <= ld && x.len().checked_mul(ld).is_some_and(|n| n <= weight.len());
-    let (Some(out), true) = (out.first_chunk_mut::<R>(), fits) else {
+    let bias = bias.map(|b| b.get(first..).and_then(|b| b.first_chunk::<R>()));
+    let (Some(out), true, None | Some(Some(_))) = (out.first_chunk_mut::<R>(), fits, bias) else {
         return R;
     };
     // Column `i < x.len()` of the block into `acc`.
@@ -89,8 +112,11 @@ pub(crate) fn block<I: Isa, const R: usize, const S: usize>(
         }
     };
     let mut acc = [[isa.splat(0.0); R]; S];
-    for (a, o) in acc[0].iter_mut().zip(out.iter()) {
-        *a = isa.load(o);
+    for (t, (a, o)) in acc[0].iter_mut().zip(out.iter()).enumerate() {
+        *a = match bias {
+            Some(Some(b)) => isa.splat(b[t]),
+            _ => isa.load(o),
+        };
     }
     let groups = x.chunks_exact(S);
     let tail = groups.remainder();

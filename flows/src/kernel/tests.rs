@@ -220,34 +220,53 @@ fn dense_matches<I: Isa>(isa: I, kernel: fn(I, &[f32], usize, &[Row], &mut [Row]
 }
 
 /// The register block of `R` rows and `S` accumulator sets of the set `isa` against `f64` sums,
-/// at every offset of the block in a 19-row matrix, for 0 to 13 inputs.
+/// at every offset of the block in a 19-row matrix, for 0 to 13 inputs, starting from the output
+/// rows and from a bias.
 fn block_matches<I: Isa, const R: usize, const S: usize>(isa: I) {
+    let bias = dense_case(19, 1, 5).0;
     for cols in 0..14 {
         for first in 0..=19 - R {
             let (weight, x) = dense_case(19, cols, (cols * 19 + first) as u32);
             let start: std::vec::Vec<Row> = (0..R).map(|r| [r as f32 - 0.5; LANES]).collect();
-            let mut got = start.clone();
-            assert_eq!(block::<I, R, S>(isa, &weight, 19, first, &x, &mut got), R);
-            for r in 0..R {
-                for l in 0..LANES {
-                    let exact: f64 = start[r][l] as f64
-                        + (0..cols)
-                            .map(|i| weight[i * 19 + first + r] as f64 * x[i][l] as f64)
-                            .sum::<f64>();
-                    assert!(
-                        (got[r][l] as f64 - exact).abs() < 1e-5,
-                        "block {R}x{S}, {cols} inputs, rows from {first}"
-                    );
+            for with_bias in [false, true] {
+                let mut got = start.clone();
+                let b = with_bias.then_some(&bias[..]);
+                assert_eq!(
+                    block::<I, R, S>(isa, &weight, 19, b, first, &x, &mut got),
+                    R
+                );
+                for r in 0..R {
+                    for l in 0..LANES {
+                        let from = if with_bias {
+                            bias[first + r]
+                        } else {
+                            start[r][l]
+                        };
+                        let exact: f64 = from as f64
+                            + (0..cols)
+                                .map(|i| weight[i * 19 + first + r] as f64 * x[i][l] as f64)
+                                .sum::<f64>();
+                        assert!(
+                            (got[r][l] as f64 - exact).abs() < 1e-5,
+                            "block {R}x{S}, {cols} inputs, rows from {first}, bias {with_bias}"
+                        );
+                    }
                 }
             }
         }
     }
     let mut short = [[1.0; LANES]; 1];
     let (weight, x) = dense_case(19, 3, 1);
-    assert_eq!(block::<I, R, S>(isa, &weight, 19, 0, &x, &mut short), R);
+    assert_eq!(
+        block::<I, R, S>(isa, &weight, 19, None, 0, &x, &mut short),
+        R
+    );
     if R > 1 {
         assert_eq!(short, [[1.0; LANES]], "fewer rows than the block");
     }
+    let mut out = [[1.0; LANES]; R];
+    block::<I, R, S>(isa, &weight, 19, Some(&bias[..R - 1]), 0, &x, &mut out);
+    assert_eq!(out, [[1.0; LANES]; R], "a bias shorter than the block");
 }
 
 /// Every register block shape the dense kernel uses, in the set `isa`.
@@ -388,6 +407,15 @@ fn dense_bias_matches<I: Isa>(isa: I) {
         dense_bias(isa, &layers, &x, &mut short);
         assert_eq!(short[3], [9.0; LANES], "a layer that does not fit");
     }
+    let (weight, x) = dense_case(3, 2, 11);
+    let bias = [0.5, -1.0, 2.0];
+    let mut got = [[9.0; LANES]; 3];
+    dense_bias(isa, &[(&weight[1..], &bias)], &x, &mut got);
+    assert_eq!(
+        got,
+        bias.map(|b| [b; LANES]),
+        "a weight that does not fit: its bias"
+    );
 }
 
 /// Rows of inputs and of affine parameters `[u, β]`: scales over the near and far forms, their
