@@ -461,13 +461,14 @@ fn affine_case() -> (std::vec::Vec<Row>, std::vec::Vec<[Row; 2]>) {
 }
 
 /// `got` against `want` to within `ulps` units of the larger of `want` and the terms it sums
-/// (`magnitude`), plus `slack`; special values exactly.
+/// (`magnitude`), or the smallest normal number (below which values are subnormal, accurate
+/// absolutely), plus `slack`; special values exactly.
 fn close(got: f32, want: f32, magnitude: f32, ulps: f32, slack: f64) -> bool {
     if !want.is_finite() || !got.is_finite() {
         return got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan());
     }
-    f64::from((got - want).abs())
-        <= f64::from(ulps * f32::EPSILON * want.abs().max(magnitude)) + slack
+    let within = (ulps * f32::EPSILON * want.abs().max(magnitude)).max(f32::MIN_POSITIVE);
+    f64::from((got - want).abs()) <= f64::from(within) + slack
 }
 
 /// An affine map over rows: the kernel's signature without the set.
@@ -495,7 +496,7 @@ fn affine_formulas(rows: &mut [Row], params: &[[Row; 2]], inverse: bool) -> Row 
 /// `e_units` units of `e = expm1(u / 2)` carried through the map: the near form's scale
 /// `α = 1 + (1 − m) e` cancels for negative `u` (to `e^{u/2}` from `e ≈ −1`), so an error of
 /// `δ |e|` in `e` moves `α x + β` by `δ |e x|` and `(x − β) / α` by `δ |e (x − β)| / α²`, however
-/// accurate the rest. `e_units` is the sum of the bounds of the two `expm1`s (see `Kernels`).
+/// accurate the rest. `e_units` covers the bounds of the `expm1`s on both sides (see `Kernels`).
 fn affine_follows(got: AffineMap, want: AffineMap, e_units: f64) {
     let (x, params) = affine_case();
     for inverse in [false, true] {
