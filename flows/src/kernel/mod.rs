@@ -5,8 +5,9 @@
 //! AVX-512F or AVX2 + FMA on x86-64 (detected at run time under `std`, from the target
 //! features otherwise) and as a portable scalar twin everywhere else; the tests compare every
 //! vector set with the twin and the twin with libm. For `f64` the kernels are plain loops.
-//! The `unsafe` code of the crate lives here, in the vector sets (`x86.rs`) and their entry
-//! points (`dispatch.rs`).
+//! The `unsafe` code of the crate lives here: in the vector sets (`x86.rs`), their entry points
+//! (`dispatch.rs`), the dense kernel's unchecked weight reads (`dense.rs`) and the AVX2 transposes
+//! (`transpose.rs`).
 //!
 //! Accuracy of the `f32` functions against libm: see the [`Kernels`] methods.
 
