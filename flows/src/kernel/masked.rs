@@ -137,6 +137,28 @@ fn start(starts: &[usize], k: usize) -> usize {
     starts.get(k).copied().unwrap_or(0)
 }
 
+/// Whether a masked product's sizes agree: `rows > 0` output rows and a column-major weight of
+/// `rows` rows and `cols` columns.
+#[inline(always)]
+fn product_fits(rows: usize, cols: usize, weight: usize) -> bool {
+    rows != 0 && weight == rows * cols
+}
+
+/// Whether a masked product's reverse mode has agreeing sizes: those of [`product_fits`], an
+/// input gradient as long as the input and a weight gradient as large as the weight.
+#[inline(always)]
+fn backward_fits(rows: usize, x: usize, d_x: usize, weight: usize, grad: usize) -> bool {
+    product_fits(rows, x, weight) && d_x == x && grad == weight
+}
+
+/// The block size `P` of a product of `blocks` output blocks into `len` values, when `P > 0`
+/// divides `len` exactly.
+#[inline(always)]
+fn period(len: usize, blocks: usize) -> Option<usize> {
+    len.checked_div(blocks)
+        .filter(|&period| period != 0 && period * blocks == len)
+}
+
 /// A column-major matrix as whole rows of [`LANES`]: `per_column` of them per column, the
 /// column `k` reaching the rows from [`start`]`(starts, k)` on.
 #[derive(Clone, Copy)]
@@ -219,7 +241,7 @@ pub(crate) fn masked_matvec<I: Isa>(
     out: &mut [f32],
 ) {
     let rows = out.len();
-    if rows == 0 || weight.len() != rows * x.len() {
+    if !product_fits(rows, x.len(), weight.len()) {
         return;
     }
     match (Columns::new(weight, rows, starts), whole_rows_mut(out)) {
@@ -281,11 +303,7 @@ pub(crate) fn masked_matvec_backward<I: Isa>(
     d_x: &mut [f32],
 ) {
     let rows = d_y.len();
-    if rows == 0
-        || d_x.len() != x.len()
-        || weight.len() != rows * x.len()
-        || grad.len() != weight.len()
-    {
+    if !backward_fits(rows, x.len(), d_x.len(), weight.len(), grad.len()) {
         return;
     }
     let shaped = (Columns::new(weight, rows, starts), whole_rows(d_y));
@@ -325,12 +343,9 @@ pub(crate) fn masked_blocks<I: Isa>(
     x: &[f32],
     out: &mut [f32],
 ) {
-    let Some(period) = out.len().checked_div(weights.len()) else {
+    let Some(period) = period(out.len(), weights.len()) else {
         return;
     };
-    if period == 0 || period * weights.len() != out.len() {
-        return;
-    }
     let all_rows = weights.iter().all(|w| w.len() % LANES == 0);
     let Some(x_rows) = whole_rows(x).filter(|_| fits_rows(period) && all_rows) else {
         return plain::masked_blocks(weights, lens, x, out);
@@ -365,12 +380,9 @@ pub(crate) fn masked_blocks_backward<I: Isa>(
     x: &[f32],
     d_x: &mut [f32],
 ) {
-    let Some(period) = d_out.len().checked_div(weights.len()) else {
+    let Some(period) = period(d_out.len(), weights.len()) else {
         return;
     };
-    if period == 0 || period * weights.len() != d_out.len() {
-        return;
-    }
     let shaped = (whole_rows(x), whole_rows_mut(d_x), fits_rows(period));
     let shaped = shaped.0.zip(shaped.1).filter(|_| shaped.2);
     let all_rows =
@@ -403,7 +415,7 @@ pub(crate) fn masked_blocks_backward<I: Isa>(
 /// `f64` kernels, and the `f32` ones where the sizes are not whole rows. They read only the
 /// entries the masks let through.
 pub(crate) mod plain {
-    use super::{RealField, start};
+    use super::{RealField, backward_fits, period, product_fits, start};
 
     /// See [`masked_matvec`](super::masked_matvec).
     pub(crate) fn masked_matvec<T: RealField + Copy>(
@@ -413,7 +425,7 @@ pub(crate) mod plain {
         out: &mut [T],
     ) {
         let rows = out.len();
-        if rows == 0 || weight.len() != rows * x.len() {
+        if !product_fits(rows, x.len(), weight.len()) {
             return;
         }
         for (k, (column, &x)) in weight.chunks_exact(rows).zip(x).enumerate() {
@@ -433,11 +445,7 @@ pub(crate) mod plain {
         d_x: &mut [T],
     ) {
         let rows = d_y.len();
-        if rows == 0
-            || d_x.len() != x.len()
-            || weight.len() != rows * x.len()
-            || grad.len() != weight.len()
-        {
+        if !backward_fits(rows, x.len(), d_x.len(), weight.len(), grad.len()) {
             return;
         }
         let columns = weight.chunks_exact(rows).zip(grad.chunks_exact_mut(rows));
@@ -459,12 +467,9 @@ pub(crate) mod plain {
         x: &[T],
         out: &mut [T],
     ) {
-        let Some(period) = out.len().checked_div(weights.len()) else {
+        let Some(period) = period(out.len(), weights.len()) else {
             return;
         };
-        if period == 0 || period * weights.len() != out.len() {
-            return;
-        }
         for ((w, &len), out) in weights.iter().zip(lens).zip(out.chunks_exact_mut(period)) {
             for (m, (&w, &x)) in w.iter().zip(x).take(len).enumerate() {
                 out[m % period] += w * x;
@@ -481,12 +486,9 @@ pub(crate) mod plain {
         x: &[T],
         d_x: &mut [T],
     ) {
-        let Some(period) = d_out.len().checked_div(weights.len()) else {
+        let Some(period) = period(d_out.len(), weights.len()) else {
             return;
         };
-        if period == 0 || period * weights.len() != d_out.len() {
-            return;
-        }
         let blocks = weights.iter().zip(grads.iter_mut()).zip(lens);
         for (((w, grad), &len), d) in blocks.zip(d_out.chunks_exact(period)) {
             let terms = w

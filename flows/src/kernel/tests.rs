@@ -740,6 +740,51 @@ fn masked_match(kernels: &MaskedKernels<'_>) {
             );
         }
     }
+    masked_refuse_bad_sizes(kernels);
+}
+
+/// Sizes that do not agree leave every output as it was: a weight of the wrong length, an input
+/// gradient or weight gradient of the wrong length, and blocks that do not divide the output.
+fn masked_refuse_bad_sizes(kernels: &MaskedKernels<'_>) {
+    let (x, weight) = (noise(3, 1), noise(16 * 3 + 1, 2));
+    let mut out = noise(16, 3);
+    let before = out.clone();
+    (kernels.matvec)(&weight, &[], &x, &mut out);
+    assert_eq!(out, before, "matvec with a weight of the wrong length");
+    let weight = &weight[..16 * 3];
+    for (grad_len, d_x_len) in [(16 * 3 + 1, 3), (16 * 3, 4)] {
+        let (mut grad, mut d_x) = (noise(grad_len, 4), noise(d_x_len, 5));
+        let (grad_before, d_x_before) = (grad.clone(), d_x.clone());
+        (kernels.backward)(weight, &mut grad, &[], &out, &x, &mut d_x);
+        assert_eq!(
+            grad, grad_before,
+            "backward with {grad_len} weight gradients"
+        );
+        assert_eq!(d_x, d_x_before, "backward with {d_x_len} input gradients");
+    }
+    let blocks = [&weight[..16], &weight[16..32]];
+    let mut out = noise(3, 6);
+    let before = out.clone();
+    (kernels.blocks)(&blocks, &[16, 16], &x, &mut out);
+    assert_eq!(out, before, "two blocks into three values");
+    (kernels.blocks)(&[], &[], &x, &mut out);
+    assert_eq!(out, before, "no blocks");
+    let (mut g0, mut g1, mut d_x) = (noise(16, 7), noise(16, 8), noise(16, 9));
+    let (g_before, d_x_before) = (g0.clone(), d_x.clone());
+    let mut grads = [g0.as_mut_slice(), g1.as_mut_slice()];
+    (kernels.blocks_backward)(
+        &blocks,
+        &mut grads,
+        &[16, 16],
+        &out,
+        &noise(16, 10),
+        &mut d_x,
+    );
+    assert_eq!(g0, g_before, "blocks backward with three output gradients");
+    assert_eq!(
+        d_x, d_x_before,
+        "blocks backward with three output gradients"
+    );
 }
 
 /// The masked kernels of the set `isa`.
