@@ -3,8 +3,8 @@
 //!
 //! `e^x` is reduced to `2^n (1 + q)` once (`exp_parts`); the power of two is built by shifting
 //! the bits of a rounded sum, with no conversion to integers. Accuracy against libm (tested over
-//! wide ranges in `tests.rs`): one or two units in the last place for normal results (see
-//! `Kernels`). Special values: NaN gives NaN; `exp(±inf)` is `inf` / `0`; `ln(0) = −inf`,
+//! wide ranges in `tests.rs`): one to two and a half units in the last place for normal
+//! results, by function (see `Kernels`). Special values: NaN gives NaN; `exp(±inf)` is `inf` / `0`; `ln(0) = −inf`,
 //! `ln` of a negative number is NaN; `ln_1p(−1) = −inf`; `tanh(±inf) = ±1`; `sigmoid(±inf)` is
 //! `1` / `0`; `softplus(inf) = inf`. Subnormal results are accurate to a few units of the
 //! smallest subnormal.
