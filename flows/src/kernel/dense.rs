@@ -80,6 +80,23 @@ pub(crate) fn dense_bias<I: Isa>(isa: I, layers: &[(&[f32], &[f32])], x: &[Row],
     }
 }
 
+/// [`dense_bias`] with every size fixed at compile time: `out[j] = W_j x + b_j` for each of the
+/// `B` layers `(W_j, b_j)` of `P` rows (`W_j` column-major: `K` columns of `P` values, as
+/// `nalgebra` stores it). Instantiated with constant sizes, [`dense_from`]'s choice of register
+/// blocks, its loop bounds and its size checks fold away and the columns unroll: the kernel of
+/// the small layers, whose cost is otherwise that bookkeeping rather than the multiply-adds.
+#[inline(always)]
+pub(crate) fn dense_bias_fixed<I: Isa, const K: usize, const P: usize, const B: usize>(
+    isa: I,
+    layers: &[(&[[f32; P]; K], &[f32; P]); B],
+    x: &[Row; K],
+    out: &mut [[Row; P]; B],
+) {
+    for (&(weight, bias), rows) in layers.iter().zip(out) {
+        dense_from(isa, weight.as_flattened(), P, Some(bias), x, rows);
+    }
+}
+
 /// The first `R` rows of `out` (rows `first..first + R` of the matrix), with `S` sets of
 /// accumulators starting from `bias[first..first + R]`, or without a bias from those rows of
 /// `out`: set `s` sums the columns `i ≡ s (mod S)` (each input row is loaded once per block,

@@ -4,7 +4,7 @@
 //! decide. Other architectures always use the scalar twin.
 
 use super::affine::affine;
-use super::dense::{dense, dense_bias};
+use super::dense::{dense, dense_bias, dense_bias_fixed};
 use super::isa::{Isa, Row, Scalar};
 use super::masked;
 use super::math;
@@ -13,22 +13,26 @@ use super::peak::fma_loop;
 use super::spline::{self, Spline};
 
 /// Defines the `f32` entry point `$name` that runs the generic kernel `$kernel` under the best
-/// instruction set, and one function per set compiled with that set's target features.
+/// instruction set, and one function per set compiled with that set's target features (generic
+/// over the entry's const parameters, if any: one instance per size).
 macro_rules! entry {
-    ($(#[$doc:meta])* $name:ident($($arg:ident: $t:ty),*) $(-> $r:ty)? => $kernel:path) => {
+    (
+        $(#[$doc:meta])* $name:ident $(<$(const $g:ident: $gt:ty),+>)? ($($arg:ident: $t:ty),*)
+            $(-> $r:ty)? => $kernel:path
+    ) => {
         $(#[$doc])*
         #[inline]
-        pub(crate) fn $name($($arg: $t),*) $(-> $r)? {
+        pub(crate) fn $name $(<$(const $g: $gt),+>)? ($($arg: $t),*) $(-> $r)? {
             #[cfg(target_arch = "x86_64")]
             {
                 use super::x86::{Avx2, Avx512};
 
                 #[target_feature(enable = "avx512f")]
-                fn avx512(isa: Avx512, $($arg: $t),*) $(-> $r)? {
+                fn avx512 $(<$(const $g: $gt),+>)? (isa: Avx512, $($arg: $t),*) $(-> $r)? {
                     $kernel(isa, $($arg),*)
                 }
                 #[target_feature(enable = "avx2,fma")]
-                fn avx2(isa: Avx2, $($arg: $t),*) $(-> $r)? {
+                fn avx2 $(<$(const $g: $gt),+>)? (isa: Avx2, $($arg: $t),*) $(-> $r)? {
                     $kernel(isa, $($arg),*)
                 }
 
@@ -141,6 +145,16 @@ entry! {
     /// `W_j x + b_j` of every layer `(W_j, b_j)` over lane blocks, into consecutive rows (see
     /// [`dense_bias`]).
     dense_bias_rows(layers: &[(&[f32], &[f32])], x: &[Row], out: &mut [Row]) => dense_bias
+}
+
+entry! {
+    /// `W_j x + b_j` of every layer `(W_j, b_j)` over lane blocks, the sizes fixed at compile time
+    /// (see [`dense_bias_fixed`]).
+    dense_bias_fixed_rows<const K: usize, const P: usize, const B: usize>(
+        layers: &[(&[[f32; P]; K], &[f32; P]); B],
+        x: &[Row; K],
+        out: &mut [[Row; P]; B]
+    ) => dense_bias_fixed
 }
 
 entry! {

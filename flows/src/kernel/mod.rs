@@ -79,6 +79,19 @@ pub trait Kernels: Copy + Default + Sized {
     /// the layers' are left alone, and so are those of the layers after the first that does not
     /// fit `out`; a layer whose weight does not fit leaves its rows at its bias.
     fn dense_bias_lanes(layers: &[(&[Self], &[Self])], x: &[Lanes<Self>], out: &mut [Lanes<Self>]);
+    /// [`dense_bias_lanes`](Kernels::dense_bias_lanes) with every size fixed at compile time:
+    /// `out[j] = W_j x + b_j` for each of the `B` layers `(W_j, b_j)` of `P` rows from `K`
+    /// inputs (`W_j` column-major, `nalgebra`'s storage of an `SMatrix<_, P, K>`). For `f32`
+    /// layers of at most [`FIXED_MAX`] weights in all, a kernel unrolled for the sizes (no loop
+    /// or size bookkeeping, which costs more than the multiply-adds of small layers).
+    #[inline]
+    fn dense_bias_fixed_lanes<const K: usize, const P: usize, const B: usize>(
+        layers: &[(&[[Self; P]; K], &[Self; P]); B],
+        x: &[Lanes<Self>; K],
+        out: &mut [[Lanes<Self>; P]; B],
+    ) {
+        by_slices(layers, x, out);
+    }
     /// The affine transformer over lane rows: maps every row `rows[j]` under its parameters
     /// `params[j] = [u, β]`, forward (`α x + β`) or, when `inverse`, inverse (`(x − β) / α`),
     /// with the scale `α` of [`Affine`](crate::transformer::Affine), and returns `Σ_j log α_j`
@@ -169,6 +182,23 @@ pub trait Kernels: Copy + Default + Sized {
     fn exp_slice(values: &mut [Self]);
 }
 
+/// The most weights (`K · P · B`) for which [`Kernels::dense_bias_fixed_lanes`] runs the
+/// unrolled `f32` kernel: about the size of torchflows' preset conditioners at `D = 64`; wider
+/// layers run the general kernel, whose loops cost little next to their multiply-adds.
+pub const FIXED_MAX: usize = 1024;
+
+/// [`Kernels::dense_bias_fixed_lanes`] by [`Kernels::dense_bias_lanes`].
+#[inline]
+fn by_slices<T: Kernels, const K: usize, const P: usize, const B: usize>(
+    layers: &[(&[[T; P]; K], &[T; P]); B],
+    x: &[Lanes<T>; K],
+    out: &mut [[Lanes<T>; P]; B],
+) {
+    let layers: [(&[T], &[T]); B] =
+        core::array::from_fn(|j| (layers[j].0.as_flattened(), &layers[j].1[..]));
+    T::dense_bias_lanes(&layers, x, out.as_flattened_mut());
+}
+
 impl Kernels for f32 {
     const VECTORIZED: bool = true;
     #[inline]
@@ -194,6 +224,18 @@ impl Kernels for f32 {
     #[inline]
     fn dense_bias_lanes(layers: &[(&[f32], &[f32])], x: &[Lanes<f32>], out: &mut [Lanes<f32>]) {
         dispatch::dense_bias_rows(layers, x, out);
+    }
+    #[inline]
+    fn dense_bias_fixed_lanes<const K: usize, const P: usize, const B: usize>(
+        layers: &[(&[[f32; P]; K], &[f32; P]); B],
+        x: &[Lanes<f32>; K],
+        out: &mut [[Lanes<f32>; P]; B],
+    ) {
+        if K * P * B <= FIXED_MAX {
+            dispatch::dense_bias_fixed_rows(layers, x, out);
+        } else {
+            by_slices(layers, x, out);
+        }
     }
     #[inline]
     fn affine_lanes(

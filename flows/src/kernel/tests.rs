@@ -1,9 +1,8 @@
 //! Every vector set against the scalar twin, and the twin against libm (in `f64`, rounded), over
 //! wide ranges and the edge values.
 
-use super::LANES;
 use super::affine::affine;
-use super::dense::{block, dense, dense_bias};
+use super::dense::{block, dense, dense_bias, dense_bias_fixed};
 use super::dispatch::{
     exp_kernel, expm1_kernel, ln_1p_kernel, ln_kernel, sigmoid_kernel, softplus_kernel, tanh_kernel,
 };
@@ -11,6 +10,7 @@ use super::isa::{Isa, Row, Scalar};
 use super::masked::{self, plain};
 use super::peak::{chains, fma_loop};
 use super::spline::{Spline, rational_quadratic};
+use super::{Kernels, LANES, Lanes};
 
 /// Inputs: edge values, a logarithmic sweep of both signs from the smallest subnormal to the
 /// largest finite `f32`, and a fine grid over `[-110, 110]`.
@@ -582,6 +582,78 @@ fn the_dense_twin_sums_exactly_enough() {
     blocks_match(Scalar);
 }
 
+/// `fixed_matches`' kernel under test: `B` layers of `P` rows from `K` inputs.
+type Fixed<'a, T, const K: usize, const P: usize, const B: usize> =
+    &'a dyn Fn(&[(&[[T; P]; K], &[T; P]); B], &[Lanes<T>; K], &mut [[Lanes<T>; P]; B]);
+
+/// The dense kernel of `B` layers of `P` rows from `K` inputs, sizes fixed at compile time,
+/// against `f64` sums within `tolerance`.
+fn fixed_matches<T, const K: usize, const P: usize, const B: usize>(
+    kernel: Fixed<'_, T, K, P, B>,
+    tolerance: f64,
+) where
+    T: Copy + From<f32> + Into<f64>,
+{
+    let seed = (K * 100 + P * 10 + B) as u32;
+    let mut values = noise(B * P * (K + 1) + K * LANES, seed)
+        .into_iter()
+        .map(T::from);
+    let mut next = || values.next().unwrap_or(T::from(0.0));
+    let weights: [[[T; P]; K]; B] =
+        core::array::from_fn(|_| core::array::from_fn(|_| core::array::from_fn(|_| next())));
+    let biases: [[T; P]; B] = core::array::from_fn(|_| core::array::from_fn(|_| next()));
+    let x: [Lanes<T>; K] = core::array::from_fn(|_| core::array::from_fn(|_| next()));
+    let layers: [(&[[T; P]; K], &[T; P]); B] = core::array::from_fn(|j| (&weights[j], &biases[j]));
+    let mut got = [[[T::from(9.0); LANES]; P]; B];
+    kernel(&layers, &x, &mut got);
+    for j in 0..B {
+        for r in 0..P {
+            for l in 0..LANES {
+                let exact: f64 = biases[j][r].into()
+                    + (0..K)
+                        .map(|i| weights[j][i][r].into() * x[i][l].into())
+                        .sum::<f64>();
+                let got: f64 = got[j][r][l].into();
+                assert!(
+                    (got - exact).abs() < tolerance,
+                    "{B} layers of {P}x{K}: layer {j}, row {r}: {got} vs {exact}"
+                );
+            }
+        }
+    }
+}
+
+/// [`fixed_matches`] at sizes with one input or one row per layer, without inputs, the presets'
+/// conditioner layers at `D = 10`, more rows than a register block, and past
+/// [`FIXED_MAX`](super::FIXED_MAX) (the general kernel), for the kernel `$kernel` (a generic
+/// closure body over `|layers, x, out|`).
+macro_rules! fixed_shapes {
+    ($tolerance:expr, |$l:ident, $x:ident, $o:ident| $kernel:expr) => {
+        fixed_matches::<_, 0, 3, 1>(&|$l, $x, $o| $kernel, $tolerance);
+        fixed_matches::<_, 1, 9, 1>(&|$l, $x, $o| $kernel, $tolerance);
+        fixed_matches::<_, 9, 1, 1>(&|$l, $x, $o| $kernel, $tolerance);
+        fixed_matches::<_, 1, 1, 3>(&|$l, $x, $o| $kernel, $tolerance);
+        fixed_matches::<_, 5, 4, 1>(&|$l, $x, $o| $kernel, $tolerance);
+        fixed_matches::<_, 4, 1, 5>(&|$l, $x, $o| $kernel, $tolerance);
+        fixed_matches::<_, 5, 2, 5>(&|$l, $x, $o| $kernel, $tolerance);
+        fixed_matches::<_, 4, 2, 10>(&|$l, $x, $o| $kernel, $tolerance);
+        fixed_matches::<_, 7, 13, 2>(&|$l, $x, $o| $kernel, $tolerance);
+        fixed_matches::<_, 3, 19, 1>(&|$l, $x, $o| $kernel, $tolerance);
+        fixed_matches::<_, 40, 30, 1>(&|$l, $x, $o| $kernel, $tolerance);
+    };
+}
+
+#[test]
+fn the_fixed_dense_twin_sums_exactly_enough() {
+    fixed_shapes!(1e-5, |l, x, o| dense_bias_fixed(Scalar, l, x, o));
+}
+
+#[test]
+fn the_fixed_dense_entry_points_sum_exactly_enough() {
+    fixed_shapes!(1e-5, |l, x, o| f32::dense_bias_fixed_lanes(l, x, o));
+    fixed_shapes!(1e-12, |l, x, o| f64::dense_bias_fixed_lanes(l, x, o));
+}
+
 #[test]
 fn the_fma_loop_twin_follows_the_recurrence() {
     fma_loop_matches(Scalar, Scalar::BLOCK);
@@ -865,6 +937,7 @@ mod x86 {
         matches_the_twin(isa, kernels());
         dense_matches(isa, dense::<Avx512>);
         dense_bias_matches(isa);
+        fixed_shapes!(1e-5, |l, x, o| dense_bias_fixed(isa, l, x, o));
         affine_matches(isa);
         blocks_match(isa);
         fma_loop_matches(isa, Avx512::BLOCK);
@@ -881,6 +954,7 @@ mod x86 {
         matches_the_twin(isa, kernels());
         dense_matches(isa, dense::<Avx2>);
         dense_bias_matches(isa);
+        fixed_shapes!(1e-5, |l, x, o| dense_bias_fixed(isa, l, x, o));
         affine_matches(isa);
         blocks_match(isa);
         fma_loop_matches(isa, Avx2::BLOCK);

@@ -47,14 +47,14 @@ impl<T: Real, const O: usize, const I: usize> Dense<T, O, I> {
     /// `W x + b` over a lane block.
     #[inline]
     pub fn apply_lanes(&self, x: &Block<T, I>, out: &mut Block<T, O>) {
-        T::dense_bias_lanes(&[self.lanes_layer()], x, out);
+        T::dense_bias_fixed_lanes(&[self.lanes_layer()], x, core::array::from_mut(out));
     }
 
     /// The weight and bias as a layer of
-    /// [`Kernels::dense_bias_lanes`](crate::kernel::Kernels::dense_bias_lanes).
+    /// [`Kernels::dense_bias_fixed_lanes`](crate::kernel::Kernels::dense_bias_fixed_lanes).
     #[inline]
-    fn lanes_layer(&self) -> (&[T], &[T]) {
-        (self.weight.as_slice(), self.bias.as_slice())
+    fn lanes_layer(&self) -> (&[[T; O]; I], &[T; O]) {
+        (&self.weight.data.0, &self.bias.data.0[0])
     }
 
     /// Reverse mode at input `x`: adds the parameter gradient for the output gradient `d_out`
@@ -119,7 +119,8 @@ impl<T: Real, const O: usize, const I: usize, const C: usize> InputDense<T, O, I
     /// `W x + V c + b` over a lane block.
     #[inline]
     pub fn apply_lanes(&self, x: &Block<T, I>, context: &Block<T, C>, out: &mut Block<T, O>) {
-        T::dense_bias_lanes(&[(self.weight.as_slice(), self.bias.as_slice())], x, out);
+        let layer = (&self.weight.data.0, &self.bias.data.0[0]);
+        T::dense_bias_fixed_lanes(&[layer], x, core::array::from_mut(out));
         T::dense_lanes(self.context_weight.as_slice(), O, context, out);
     }
 
@@ -237,8 +238,8 @@ pub(crate) fn mlp_lanes<
         A::apply_lanes(&mut h);
     }
     // Every output block in one kernel call.
-    let layers: [(&[T], &[T]); B] = core::array::from_fn(|j| output[j].lanes_layer());
-    T::dense_bias_lanes(&layers, &h, out.as_flattened_mut());
+    let layers: [(&[[T; P]; H], &[T; P]); B] = core::array::from_fn(|j| output[j].lanes_layer());
+    T::dense_bias_fixed_lanes(&layers, &h, out);
 }
 
 /// Reverse mode of `y = W x` (every weight unmasked): adds `d_out xᵀ` into `grad` and returns
