@@ -12,6 +12,7 @@
 //! figures are left out.
 
 use std::hint::black_box;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use flows::layer::{Coupling, InverseMaskedAutoregressive, MaskedAutoregressive};
@@ -50,41 +51,27 @@ const BLOCKS: usize = 2;
 
 /// The best time per call of `f` over `reps` repetitions of at least `span` each.
 fn best(reps: usize, span: Duration, mut f: impl FnMut()) -> f64 {
-    best_of_each(reps, span, &mut [&mut f])[0]
-}
-
-/// The best time per call of each of `fs` over `reps` rounds, each round timing every function
-/// once for at least `span`: functions compared with each other (one thread against two) see the
-/// same disturbances of a shared machine.
-fn best_of_each(reps: usize, span: Duration, fs: &mut [&mut dyn FnMut()]) -> Vec<f64> {
-    let calls: Vec<usize> = fs
-        .iter_mut()
-        .map(|f| {
+    f();
+    let mut calls = 1usize;
+    loop {
+        let start = Instant::now();
+        for _ in 0..calls {
             f();
-            let mut calls = 1usize;
-            loop {
-                let start = Instant::now();
-                for _ in 0..calls {
-                    f();
-                }
-                if start.elapsed() >= span / 4 {
-                    break calls;
-                }
-                calls *= 2;
-            }
-        })
-        .collect();
-    let mut best = vec![f64::INFINITY; fs.len()];
-    for _ in 0..reps {
-        for ((f, &calls), best) in fs.iter_mut().zip(&calls).zip(&mut best) {
+        }
+        if start.elapsed() >= span / 4 {
+            break;
+        }
+        calls *= 2;
+    }
+    (0..reps)
+        .map(|_| {
             let start = Instant::now();
             for _ in 0..calls {
                 f();
             }
-            *best = best.min(start.elapsed().as_secs_f64() / calls as f64);
-        }
-    }
-    best
+            start.elapsed().as_secs_f64() / calls as f64
+        })
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// A pool of threads the batch methods run on.
@@ -115,6 +102,101 @@ impl Pool {
         #[cfg(not(feature = "rayon"))]
         f()
     }
+
+    /// The `schedstat` files of the pool's threads (Linux), where [`Waits`] reads how long they
+    /// waited for a core.
+    fn schedstats(&self) -> Vec<PathBuf> {
+        let here = || std::fs::read_link("/proc/thread-self").ok();
+        #[cfg(feature = "rayon")]
+        let threads = self.0.broadcast(|_| here());
+        #[cfg(not(feature = "rayon"))]
+        let threads = vec![here()];
+        threads
+            .into_iter()
+            .flatten()
+            .map(|thread| Path::new("/proc").join(thread).join("schedstat"))
+            .collect()
+    }
+}
+
+/// How long a pool's threads have waited for a core so far (the run-queue wait of Linux'
+/// `schedstat`: runnable, but other processes had the cores). On this shared machine the
+/// scheduler divides the cores between the sessions, so two threads often get no more than one
+/// thread's share; a call during which the threads waited measures the machine, not the flow.
+struct Waits(Vec<PathBuf>);
+
+impl Waits {
+    /// The waits of `pool`'s threads (none off Linux: every call counts as undisturbed).
+    fn of(pool: &Pool) -> Self {
+        Self(pool.schedstats())
+    }
+
+    /// The threads' total wait so far, in seconds.
+    fn total(&self) -> f64 {
+        let nanos: u64 = self
+            .0
+            .iter()
+            .filter_map(|file| std::fs::read_to_string(file).ok())
+            .filter_map(|stat| stat.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .sum();
+        nanos as f64 * 1e-9
+    }
+}
+
+/// A batch call to time, with the waits of the pool it runs on.
+type Batch<'a> = (&'a Waits, Box<dyn FnMut() + 'a>);
+
+/// A time per call and the run-queue wait of the pool's threads during it, as a fraction of it.
+#[derive(Clone, Copy)]
+struct Timed {
+    seconds: f64,
+    waited: f64,
+}
+
+/// The best call of each of `fs` (each with the waits of the pool it runs on) over `reps`
+/// rounds, each round calling every function in turn for at least `span`, each call timed alone:
+/// the fastest of the calls during which the pool's threads did not wait for a core (a wait below
+/// 1 % of the call), or of all calls when every one waited. Functions compared with each other
+/// (one thread against two) see the same disturbances of a shared machine.
+fn best_undisturbed(reps: usize, span: Duration, fs: &mut [Batch<'_>]) -> Vec<Timed> {
+    let worst = Timed {
+        seconds: f64::INFINITY,
+        waited: f64::INFINITY,
+    };
+    let mut best = vec![(worst, worst); fs.len()];
+    for (_, f) in fs.iter_mut() {
+        f();
+    }
+    for _ in 0..reps {
+        for ((waits, f), (undisturbed, any)) in fs.iter_mut().zip(&mut best) {
+            let round = Instant::now();
+            while round.elapsed() < span {
+                let waited = waits.total();
+                let start = Instant::now();
+                f();
+                let seconds = start.elapsed().as_secs_f64();
+                let call = Timed {
+                    seconds,
+                    waited: (waits.total() - waited) / seconds,
+                };
+                if call.waited < 0.01 && call.seconds < undisturbed.seconds {
+                    *undisturbed = call;
+                }
+                if call.seconds < any.seconds {
+                    *any = call;
+                }
+            }
+        }
+    }
+    best.into_iter()
+        .map(|(undisturbed, any)| {
+            if undisturbed.seconds.is_finite() {
+                undisturbed
+            } else {
+                any
+            }
+        })
+        .collect()
 }
 
 /// Runs `f` on a pool of `threads` threads.
@@ -122,13 +204,13 @@ fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Option<R
     Pool::new(threads).map(|pool| pool.run(f))
 }
 
-/// The figures of one flow: batch-1 latencies in seconds, and (log_prob, sample) seconds per batch
-/// of [`BATCH`] on one and on two threads.
+/// The figures of one flow: batch-1 latencies in seconds, and (log_prob, sample) per batch of
+/// [`BATCH`] on one and on two threads.
 struct Figures {
     log_prob_1: f64,
     sample_1: f64,
-    one: Option<(f64, f64)>,
-    two: Option<(f64, f64)>,
+    one: Option<(Timed, Timed)>,
+    two: Option<(Timed, Timed)>,
 }
 
 impl Figures {
@@ -155,23 +237,29 @@ impl Figures {
         });
         // One and two threads timed in alternation, so that their ratio is not a change of load.
         let pools = [Pool::new(1), Pool::new(2)];
+        let waits = pools.each_ref().map(|pool| pool.as_ref().map(Waits::of));
         let mut outs = [out.clone(), out];
         let mut drawn = [samples.clone(), samples];
         let mut draws = [draw.clone(), draw];
-        let mut timed: Vec<Box<dyn FnMut() + '_>> = Vec::new();
+        let mut timed: Vec<Batch<'_>> = Vec::new();
         let buffers = outs.iter_mut().zip(drawn.iter_mut().zip(&mut draws));
-        for (pool, (out, (samples, draw))) in pools.iter().zip(buffers) {
-            if let Some(pool) = pool {
-                timed.push(Box::new(move || {
-                    pool.run(|| flow.log_prob_batch(black_box(events), out).ok());
-                }));
-                timed.push(Box::new(move || {
-                    pool.run(|| flow.sample_batch(draw, &mut samples[..], &mut []).ok());
-                }));
+        for ((pool, waits), (out, (samples, draw))) in pools.iter().zip(&waits).zip(buffers) {
+            if let (Some(pool), Some(waits)) = (pool, waits) {
+                timed.push((
+                    waits,
+                    Box::new(move || {
+                        pool.run(|| flow.log_prob_batch(black_box(events), out).ok());
+                    }),
+                ));
+                timed.push((
+                    waits,
+                    Box::new(move || {
+                        pool.run(|| flow.sample_batch(draw, &mut samples[..], &mut []).ok());
+                    }),
+                ));
             }
         }
-        let mut refs: Vec<&mut dyn FnMut()> = timed.iter_mut().map(|f| &mut **f as _).collect();
-        let times = best_of_each(reps, span, &mut refs);
+        let times = best_undisturbed(reps, span, &mut timed);
         let mut pairs = times.chunks(2).map(|t| (t[0], t[1]));
         let [one, two] = [0, 1].map(|k| pools[k].as_ref().and_then(|_| pairs.next()));
         Self {
@@ -182,17 +270,25 @@ impl Figures {
         }
     }
 
-    /// The figures as JSON fields whose names start with `prefix`.
+    /// The figures as JSON fields whose names start with `prefix`; `waited` is the largest
+    /// run-queue wait (a fraction of the call) among the batch calls the figures come from: 0
+    /// when no other work delayed any of them.
     fn json(&self, prefix: &str) -> String {
-        let rate = |t: Option<(f64, f64)>, pick: fn((f64, f64)) -> f64| {
+        let rate = |t: Option<(Timed, Timed)>, pick: fn((Timed, Timed)) -> Timed| {
             t.map_or("null".to_string(), |t| {
-                format!("{:.1}", BATCH as f64 / pick(t))
+                format!("{:.1}", BATCH as f64 / pick(t).seconds)
             })
         };
+        let waited = [self.one, self.two]
+            .into_iter()
+            .flatten()
+            .flat_map(|(a, b)| [a.waited, b.waited])
+            .fold(0.0, f64::max);
         format!(
             "\"{prefix}log_prob_1_ns\": {:.1}, \"{prefix}sample_1_ns\": {:.1}, \
              \"{prefix}log_prob_8192_per_s\": {}, \"{prefix}sample_8192_per_s\": {}, \
-             \"{prefix}log_prob_8192_per_s_2threads\": {}, \"{prefix}sample_8192_per_s_2threads\": {}",
+             \"{prefix}log_prob_8192_per_s_2threads\": {}, \"{prefix}sample_8192_per_s_2threads\": {}, \
+             \"{prefix}waited\": {waited:.3}",
             self.log_prob_1 * 1e9,
             self.sample_1 * 1e9,
             rate(self.one, |t| t.0),
