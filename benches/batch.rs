@@ -1,7 +1,10 @@
 //! The batch path per preset, with torchflows' layouts and widths (as in
 //! `examples/bench_side_by_side.rs`): `log_prob` at batch 1 (the per-event path) and 8192, and
 //! `sample` at batch 8192, in `f32` on one thread; with `--features rayon`, the batch-8192 figures
-//! on two threads too.
+//! on two threads too. Linux shares the cores between sessions (autogroups), not threads: while
+//! another session has work, two threads get about one thread's share, so the two-thread figures
+//! mean something only on an idle machine (`examples/bench_side_by_side.rs` keeps the calls no
+//! other work delayed).
 //!
 //! `cargo bench --bench batch [--features rayon]`
 

@@ -120,6 +120,10 @@ def print_row(name, row, theirs, columns, prefix):
             cells.append(f"{a / 1e6:.2f} M/s vs {b / 1e3:.1f} k/s: **{ratio:.0f}x**")
     one, two = row.get(prefix + "log_prob_8192_per_s"), row.get(prefix + "log_prob_8192_per_s_2threads")
     scaling = f"{two / one:.2f}x" if one and two else ""
+    waited = row.get(prefix + "log_prob_8192_waited")
+    if scaling and waited:
+        # Our threads waited for a core during the calls timed: a figure of the load as well.
+        scaling += f" (waited {waited:.2f})"
     print(f"| {name} | {row['dim']} | " + " | ".join(cells) + f" | {scaling} |")
 
 

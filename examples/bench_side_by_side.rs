@@ -7,12 +7,18 @@
 //! ```
 //!
 //! Every figure is the best of several timed repetitions (the minimum is the least disturbed by
-//! other work on a shared machine). `f32`, untrained flows with parameters perturbed by
-//! N(0, 0.1²) so that no layer is the identity. Without the `rayon` feature the two-thread
-//! figures are left out.
+//! other work on a shared machine). The batch-8192 calls are timed one by one, one and two
+//! threads in alternation, and each figure is the best call during which the pool's threads never
+//! waited for a core (Linux' run-queue wait), when there is one: fields `log_prob_8192_waited`
+//! and `sample_8192_waited` are the largest such wait among the calls the figures come from, as a
+//! fraction of the call (0: no other work delayed them; above 0, the two-thread figures measure
+//! the machine's load more than the flow).
+//! `f32`, untrained flows with parameters perturbed by N(0, 0.1²) so that no layer is the
+//! identity. Without the `rayon` feature the two-thread figures are left out.
 
+use std::fs::File;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
 use flows::layer::{Coupling, InverseMaskedAutoregressive, MaskedAutoregressive};
@@ -74,90 +80,89 @@ fn best(reps: usize, span: Duration, mut f: impl FnMut()) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
-/// A pool of threads the batch methods run on.
-#[cfg(feature = "rayon")]
-struct Pool(rayon::ThreadPool);
-
-/// Without rayon the batch methods run on the calling thread: only a one-thread pool exists.
-#[cfg(not(feature = "rayon"))]
-struct Pool;
+/// A pool of threads the batch methods run on (without rayon, the calling thread), with the
+/// `schedstat` files of its threads (Linux) to read how long they waited for a core.
+struct Pool {
+    #[cfg(feature = "rayon")]
+    threads: rayon::ThreadPool,
+    schedstats: Vec<File>,
+}
 
 impl Pool {
     /// A pool of `threads` threads, if there can be one.
     fn new(threads: usize) -> Option<Self> {
         #[cfg(feature = "rayon")]
-        return rayon::ThreadPoolBuilder::new()
+        let threads = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
-            .ok()
-            .map(Pool);
+            .ok()?;
         #[cfg(not(feature = "rayon"))]
-        (threads == 1).then_some(Pool)
+        if threads != 1 {
+            return None;
+        }
+        let mut pool = Self {
+            #[cfg(feature = "rayon")]
+            threads,
+            schedstats: Vec::new(),
+        };
+        let files = pool.on_each(|| File::open("/proc/thread-self/schedstat").ok());
+        pool.schedstats = files.into_iter().flatten().collect();
+        Some(pool)
     }
 
     /// Runs `f` on the pool.
     fn run<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         #[cfg(feature = "rayon")]
-        return self.0.install(f);
+        return self.threads.install(f);
         #[cfg(not(feature = "rayon"))]
         f()
     }
 
-    /// The `schedstat` files of the pool's threads (Linux), where [`Waits`] reads how long they
-    /// waited for a core.
-    fn schedstats(&self) -> Vec<PathBuf> {
-        let here = || std::fs::read_link("/proc/thread-self").ok();
+    /// Runs `f` on each of the pool's threads.
+    fn on_each<R: Send>(&self, f: impl Fn() -> R + Sync) -> Vec<R> {
         #[cfg(feature = "rayon")]
-        let threads = self.0.broadcast(|_| here());
+        return self.threads.broadcast(|_| f());
         #[cfg(not(feature = "rayon"))]
-        let threads = vec![here()];
-        threads
-            .into_iter()
-            .flatten()
-            .map(|thread| Path::new("/proc").join(thread).join("schedstat"))
-            .collect()
-    }
-}
-
-/// How long a pool's threads have waited for a core so far (the run-queue wait of Linux'
-/// `schedstat`: runnable, but other processes had the cores). On this shared machine the
-/// scheduler divides the cores between the sessions, so two threads often get no more than one
-/// thread's share; a call during which the threads waited measures the machine, not the flow.
-struct Waits(Vec<PathBuf>);
-
-impl Waits {
-    /// The waits of `pool`'s threads (none off Linux: every call counts as undisturbed).
-    fn of(pool: &Pool) -> Self {
-        Self(pool.schedstats())
+        vec![f()]
     }
 
-    /// The threads' total wait so far, in seconds.
-    fn total(&self) -> f64 {
+    /// How long the pool's threads have waited for a core so far, in seconds (Linux' run-queue
+    /// wait; 0 elsewhere). The scheduler shares the cores between sessions, not threads, so while
+    /// other sessions have work two threads get little more than one: a call during which the
+    /// threads waited measures the machine, not the flow. A thread's wait is counted once it runs
+    /// again, so every thread first runs an empty task.
+    fn waited(&self) -> f64 {
+        self.on_each(|| ());
         let nanos: u64 = self
-            .0
+            .schedstats
             .iter()
-            .filter_map(|file| std::fs::read_to_string(file).ok())
-            .filter_map(|stat| stat.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .filter_map(|file| {
+                let mut stat = [0u8; 96];
+                let len = file.read_at(&mut stat, 0).ok()?;
+                let stat = std::str::from_utf8(&stat[..len]).ok()?;
+                stat.split_whitespace().nth(1)?.parse::<u64>().ok()
+            })
             .sum();
         nanos as f64 * 1e-9
     }
 }
 
-/// A batch call to time, with the waits of the pool it runs on.
-type Batch<'a> = (&'a Waits, Box<dyn FnMut() + 'a>);
+/// A batch call to time, and the pool it runs on.
+type Batch<'a> = (&'a Pool, Box<dyn FnMut() + 'a>);
 
-/// A time per call and the run-queue wait of the pool's threads during it, as a fraction of it.
+/// A time per call, and how long its pool's threads waited for a core during it (a fraction of
+/// the call: up to the number of threads).
 #[derive(Clone, Copy)]
 struct Timed {
     seconds: f64,
     waited: f64,
 }
 
-/// The best call of each of `fs` (each with the waits of the pool it runs on) over `reps`
-/// rounds, each round calling every function in turn for at least `span`, each call timed alone:
-/// the fastest of the calls during which the pool's threads did not wait for a core (a wait below
-/// 1 % of the call), or of all calls when every one waited. Functions compared with each other
-/// (one thread against two) see the same disturbances of a shared machine.
+/// The best call of each of `fs` over `reps` rounds, each round calling every function in turn
+/// for at least `span`, each call timed alone: the fastest of the calls during which the pool's
+/// threads did not wait for a core ([`Pool::waited`] below 1 % of the call), or of all calls when
+/// they always waited. Functions compared with each other (one thread against two) see the same
+/// disturbances of a shared machine.
 fn best_undisturbed(reps: usize, span: Duration, fs: &mut [Batch<'_>]) -> Vec<Timed> {
     let worst = Timed {
         seconds: f64::INFINITY,
@@ -168,16 +173,16 @@ fn best_undisturbed(reps: usize, span: Duration, fs: &mut [Batch<'_>]) -> Vec<Ti
         f();
     }
     for _ in 0..reps {
-        for ((waits, f), (undisturbed, any)) in fs.iter_mut().zip(&mut best) {
+        for ((pool, f), (undisturbed, any)) in fs.iter_mut().zip(&mut best) {
             let round = Instant::now();
             while round.elapsed() < span {
-                let waited = waits.total();
+                let waited = pool.waited();
                 let start = Instant::now();
                 f();
                 let seconds = start.elapsed().as_secs_f64();
                 let call = Timed {
                     seconds,
-                    waited: (waits.total() - waited) / seconds,
+                    waited: (pool.waited() - waited) / seconds,
                 };
                 if call.waited < 0.01 && call.seconds < undisturbed.seconds {
                     *undisturbed = call;
@@ -237,22 +242,21 @@ impl Figures {
         });
         // One and two threads timed in alternation, so that their ratio is not a change of load.
         let pools = [Pool::new(1), Pool::new(2)];
-        let waits = pools.each_ref().map(|pool| pool.as_ref().map(Waits::of));
         let mut outs = [out.clone(), out];
         let mut drawn = [samples.clone(), samples];
         let mut draws = [draw.clone(), draw];
         let mut timed: Vec<Batch<'_>> = Vec::new();
         let buffers = outs.iter_mut().zip(drawn.iter_mut().zip(&mut draws));
-        for ((pool, waits), (out, (samples, draw))) in pools.iter().zip(&waits).zip(buffers) {
-            if let (Some(pool), Some(waits)) = (pool, waits) {
+        for (pool, (out, (samples, draw))) in pools.iter().zip(buffers) {
+            if let Some(pool) = pool {
                 timed.push((
-                    waits,
+                    pool,
                     Box::new(move || {
                         pool.run(|| flow.log_prob_batch(black_box(events), out).ok());
                     }),
                 ));
                 timed.push((
-                    waits,
+                    pool,
                     Box::new(move || {
                         pool.run(|| flow.sample_batch(draw, &mut samples[..], &mut []).ok());
                     }),
@@ -270,31 +274,35 @@ impl Figures {
         }
     }
 
-    /// The figures as JSON fields whose names start with `prefix`; `waited` is the largest
-    /// run-queue wait (a fraction of the call) among the batch calls the figures come from: 0
-    /// when no other work delayed any of them.
+    /// The figures as JSON fields whose names start with `prefix`; the `waited` fields are the
+    /// largest wait for a core among the batch calls the figures of `log_prob` (and `sample`) come
+    /// from, one and two threads (a fraction of the call): 0 when no other work delayed them.
     fn json(&self, prefix: &str) -> String {
         let rate = |t: Option<(Timed, Timed)>, pick: fn((Timed, Timed)) -> Timed| {
             t.map_or("null".to_string(), |t| {
                 format!("{:.1}", BATCH as f64 / pick(t).seconds)
             })
         };
-        let waited = [self.one, self.two]
-            .into_iter()
-            .flatten()
-            .flat_map(|(a, b)| [a.waited, b.waited])
-            .fold(0.0, f64::max);
+        let waited = |pick: fn((Timed, Timed)) -> Timed| {
+            [self.one, self.two]
+                .into_iter()
+                .flatten()
+                .map(|t| pick(t).waited)
+                .fold(0.0, f64::max)
+        };
         format!(
             "\"{prefix}log_prob_1_ns\": {:.1}, \"{prefix}sample_1_ns\": {:.1}, \
              \"{prefix}log_prob_8192_per_s\": {}, \"{prefix}sample_8192_per_s\": {}, \
              \"{prefix}log_prob_8192_per_s_2threads\": {}, \"{prefix}sample_8192_per_s_2threads\": {}, \
-             \"{prefix}waited\": {waited:.3}",
+             \"{prefix}log_prob_8192_waited\": {:.3}, \"{prefix}sample_8192_waited\": {:.3}",
             self.log_prob_1 * 1e9,
             self.sample_1 * 1e9,
             rate(self.one, |t| t.0),
             rate(self.one, |t| t.1),
             rate(self.two, |t| t.0),
             rate(self.two, |t| t.1),
+            waited(|t| t.0),
+            waited(|t| t.1),
         )
     }
 }
