@@ -81,7 +81,8 @@ fn best(reps: usize, span: Duration, mut f: impl FnMut()) -> f64 {
 }
 
 /// A pool of threads the batch methods run on (without rayon, the calling thread), with the
-/// `schedstat` files of its threads (Linux) to read how long they waited for a core.
+/// `schedstat` files (Linux) of its threads and of the thread that made it (which calls it and
+/// waits for the results) to read how long they waited for a core.
 struct Pool {
     #[cfg(feature = "rayon")]
     threads: rayon::ThreadPool,
@@ -105,8 +106,10 @@ impl Pool {
             threads,
             schedstats: Vec::new(),
         };
-        let files = pool.on_each(|| File::open("/proc/thread-self/schedstat").ok());
-        pool.schedstats = files.into_iter().flatten().collect();
+        // The pool's threads and this one, which waits for their results.
+        let open = || File::open("/proc/thread-self/schedstat").ok();
+        let files = pool.on_each(open).into_iter().chain([open()]);
+        pool.schedstats = files.flatten().collect();
         Some(pool)
     }
 
@@ -126,8 +129,8 @@ impl Pool {
         vec![f()]
     }
 
-    /// How long the pool's threads have waited for a core so far, in seconds (Linux' run-queue
-    /// wait; 0 elsewhere). The scheduler shares the cores between sessions, not threads, so while
+    /// How long the pool's threads and its caller have waited for a core so far, in seconds
+    /// (Linux' run-queue wait; 0 elsewhere). The scheduler shares the cores between sessions, not threads, so while
     /// other sessions have work two threads get little more than one: a call during which the
     /// threads waited measures the machine, not the flow. A thread's wait is counted once it runs
     /// again, so every thread first runs an empty task.
@@ -160,7 +163,7 @@ struct Timed {
 
 /// The best call of each of `fs` over `reps` rounds, each round calling every function in turn
 /// for at least `span`, each call timed alone: the fastest of the calls during which the pool's
-/// threads did not wait for a core ([`Pool::waited`] below 1 % of the call), or of all calls when
+/// threads did not wait for a core ([`Pool::waited`] below 2 % of the call), or of all calls when
 /// they always waited. Functions compared with each other (one thread against two) see the same
 /// disturbances of a shared machine.
 fn best_undisturbed(reps: usize, span: Duration, fs: &mut [Batch<'_>]) -> Vec<Timed> {
@@ -184,7 +187,7 @@ fn best_undisturbed(reps: usize, span: Duration, fs: &mut [Batch<'_>]) -> Vec<Ti
                     seconds,
                     waited: (pool.waited() - waited) / seconds,
                 };
-                if call.waited < 0.01 && call.seconds < undisturbed.seconds {
+                if call.waited < 0.02 && call.seconds < undisturbed.seconds {
                     *undisturbed = call;
                 }
                 if call.seconds < any.seconds {
