@@ -3,6 +3,7 @@
 use nalgebra::SVector;
 
 use crate::batch::{Block, Contexts, LANES, check_batch, from_block, to_block};
+use crate::distribution::Distribution;
 use crate::{Error, Real};
 
 /// An invertible map of `D`-dimensional events, optionally conditioned on a `C`-dimensional context.
@@ -59,8 +60,11 @@ pub trait Bijection<T: Real, const D: usize, const C: usize> {
             events,
             contexts,
             log_det,
-            |x, c, ld| self.forward_lanes(x, c, ld),
-            |x, c| self.forward(x, c),
+            |x, c, ld, events| {
+                self.forward_lanes(x, c, ld);
+                from_block(x, events);
+            },
+            |x, c, ld| map_one(x, ld, self.forward(x, c)),
         );
         Ok(())
     }
@@ -81,8 +85,11 @@ pub trait Bijection<T: Real, const D: usize, const C: usize> {
             events,
             contexts,
             log_det,
-            |z, c, ld| self.inverse_lanes(z, c, ld),
-            |z, c| self.inverse(z, c),
+            |z, c, ld, events| {
+                self.inverse_lanes(z, c, ld);
+                from_block(z, events);
+            },
+            |z, c, ld| map_one(z, ld, self.inverse(z, c)),
         );
         Ok(())
     }
@@ -121,15 +128,61 @@ fn each_lane<T: Real, const D: usize, const C: usize>(
     }
 }
 
-/// Runs `lanes` over the whole lane blocks of `events` and `one` over the rest (lengths checked
-/// by the caller).
+/// Writes the event `mapped.0` into `x` and adds its log-det `mapped.1` into `log_det`.
+#[inline]
+fn map_one<T: Real, const D: usize>(
+    x: &mut SVector<T, D>,
+    log_det: &mut T,
+    mapped: (SVector<T, D>, T),
+) {
+    *x = mapped.0;
+    *log_det += mapped.1;
+}
+
+/// `log p(z) + log|det dz/dx|` of every event `x` of `events` into `log_prob`, where `(z,
+/// log|det dz/dx|)` is `bijection`'s forward map and `p` the density of `base`: whole lane blocks
+/// through [`Bijection::forward_lanes`] and [`Distribution::log_prob_lanes`] (their latent events
+/// are not written back), the rest one event at a time. `log_prob` holds zeros, or log-dets to
+/// add to (lengths checked by the caller).
+#[inline]
+pub(crate) fn log_prob_by_blocks<T, B, Base, const D: usize, const C: usize>(
+    bijection: &B,
+    base: &Base,
+    events: &mut [SVector<T, D>],
+    contexts: Contexts<'_, T, C>,
+    log_prob: &mut [T],
+) where
+    T: Real,
+    B: Bijection<T, D, C> + ?Sized,
+    Base: Distribution<T, D>,
+{
+    by_blocks(
+        events,
+        contexts,
+        log_prob,
+        |z, c, lp, _| {
+            bijection.forward_lanes(z, c, lp);
+            for (lp, p) in lp.iter_mut().zip(base.log_prob_lanes(z)) {
+                *lp = p + *lp;
+            }
+        },
+        |x, c, lp| {
+            let (z, log_det) = bijection.forward(x, c);
+            *lp = base.log_prob(&z) + (*lp + log_det);
+        },
+    );
+}
+
+/// Runs `lanes` over the lane blocks of the whole blocks of `events` (with the events, for it to
+/// write back) and `one` over the rest, each with its entries of `log_det` (lengths checked by
+/// the caller).
 #[inline]
 fn by_blocks<T: Real, const D: usize, const C: usize>(
     events: &mut [SVector<T, D>],
     contexts: Contexts<'_, T, C>,
     log_det: &mut [T],
-    lanes: impl Fn(&mut Block<T, D>, &Block<T, C>, &mut [T; LANES]),
-    one: impl Fn(&SVector<T, D>, &SVector<T, C>) -> (SVector<T, D>, T),
+    lanes: impl Fn(&mut Block<T, D>, &Block<T, C>, &mut [T; LANES], &mut [SVector<T, D>; LANES]),
+    one: impl Fn(&mut SVector<T, D>, &SVector<T, C>, &mut T),
 ) {
     let mut start = 0;
     let (blocks, rest) = events.as_chunks_mut::<LANES>();
@@ -143,14 +196,11 @@ fn by_blocks<T: Real, const D: usize, const C: usize>(
         {
             *c = *given;
         }
-        lanes(&mut block, &to_block(&context_events), ld);
-        from_block(&block, events);
+        lanes(&mut block, &to_block(&context_events), ld, events);
         start += LANES;
     }
     let rest_contexts = contexts.range(start, rest.len());
     for ((x, ld), c) in rest.iter_mut().zip(ld_rest).zip(rest_contexts.iter()) {
-        let (z, l) = one(x, c);
-        *x = z;
-        *ld += l;
+        one(x, c, ld);
     }
 }

@@ -4,9 +4,10 @@ use nalgebra::SVector;
 use rand::{Rng, RngExt, SeedableRng, rngs::Xoshiro256PlusPlus};
 
 use super::{
-    CHUNK, Contexts, Events, EventsMut, EventsOut, PARALLEL_PIECE, check_length, for_each_chunk,
-    map_chunks,
+    CHUNK, Contexts, Events, EventsMut, EventsOut, PARALLEL_PIECE, check_batch, check_length,
+    for_each_chunk, map_chunks,
 };
+use crate::bijection::log_prob_by_blocks;
 use crate::distribution::Distribution;
 use crate::{Bijection, Error, Flow, Real};
 
@@ -47,15 +48,12 @@ where
                 let (buf, log_det) = (&mut buf[..len], out);
                 events.read(start, buf);
                 log_det.fill(T::zero());
-                let fine = self
-                    .bijection
-                    .forward_batch(buf, contexts.range(start, len), log_det);
-                for (lp, z) in log_det.iter_mut().zip(buf.iter()) {
-                    *lp = if fine.is_ok() {
-                        self.base.log_prob(z) + *lp
-                    } else {
-                        T::lit(f64::NAN)
-                    };
+                let contexts = contexts.range(start, len);
+                match check_batch(len, &contexts, len) {
+                    Ok(()) => {
+                        log_prob_by_blocks(&self.bijection, &self.base, buf, contexts, log_det)
+                    }
+                    Err(_) => log_det.fill(T::lit(f64::NAN)),
                 }
             });
         });
