@@ -8,11 +8,11 @@
 //!
 //! Every figure is the best of several timed repetitions (the minimum is the least disturbed by
 //! other work on a shared machine). The batch-8192 calls are timed one by one, one and two
-//! threads in alternation, and each figure is the best call during which the pool's threads never
-//! waited for a core (Linux' run-queue wait), when there is one: fields `log_prob_8192_waited`
-//! and `sample_8192_waited` are the largest such wait among the calls the figures come from, as a
-//! fraction of the call (0: no other work delayed them; above 0, the two-thread figures measure
-//! the machine's load more than the flow).
+//! threads in alternation, and each figure is the best undisturbed call (its threads never waited
+//! for a core, by Linux' run-queue wait, and each took part) when there is one: fields
+//! `log_prob_8192_waited` and `sample_8192_waited` are the largest wait among the calls the
+//! figures come from, as a fraction of the call (0: no other work delayed them; above 0, the
+//! two-thread figures measure the machine's load more than the flow).
 //! `f32`, untrained flows with parameters perturbed by N(0, 0.1²) so that no layer is the
 //! identity. Without the `rayon` feature the two-thread figures are left out.
 
@@ -82,11 +82,19 @@ fn best(reps: usize, span: Duration, mut f: impl FnMut()) -> f64 {
 
 /// A pool of threads the batch methods run on (without rayon, the calling thread), with the
 /// `schedstat` files (Linux) of its threads and of the thread that made it (which calls it and
-/// waits for the results) to read how long they waited for a core.
+/// waits for the results), to read how long they ran and waited for a core.
 struct Pool {
     #[cfg(feature = "rayon")]
     threads: rayon::ThreadPool,
-    schedstats: Vec<File>,
+    workers: Vec<File>,
+    caller: Option<File>,
+}
+
+/// The scheduler's account of a pool so far, in seconds (Linux' `schedstat`; nothing elsewhere):
+/// how long each of its threads ran, and how long they and the caller waited for a core.
+struct Usage {
+    ran: Vec<f64>,
+    waited: f64,
 }
 
 impl Pool {
@@ -101,15 +109,14 @@ impl Pool {
         if threads != 1 {
             return None;
         }
+        let open = || File::open("/proc/thread-self/schedstat").ok();
         let mut pool = Self {
             #[cfg(feature = "rayon")]
             threads,
-            schedstats: Vec::new(),
+            workers: Vec::new(),
+            caller: open(),
         };
-        // The pool's threads and this one, which waits for their results.
-        let open = || File::open("/proc/thread-self/schedstat").ok();
-        let files = pool.on_each(open).into_iter().chain([open()]);
-        pool.schedstats = files.flatten().collect();
+        pool.workers = pool.on_each(open).into_iter().flatten().collect();
         Some(pool)
     }
 
@@ -129,32 +136,31 @@ impl Pool {
         vec![f()]
     }
 
-    /// How long the pool's threads and its caller have waited for a core so far, in seconds
-    /// (Linux' run-queue wait; 0 elsewhere). The scheduler shares the cores between sessions, not threads, so while
-    /// other sessions have work two threads get little more than one: a call during which the
-    /// threads waited measures the machine, not the flow. A thread's wait is counted once it runs
-    /// again, so every thread first runs an empty task.
-    fn waited(&self) -> f64 {
-        self.on_each(|| ());
-        let nanos: u64 = self
-            .schedstats
-            .iter()
-            .filter_map(|file| {
-                let mut stat = [0u8; 96];
-                let len = file.read_at(&mut stat, 0).ok()?;
-                let stat = std::str::from_utf8(&stat[..len]).ok()?;
-                stat.split_whitespace().nth(1)?.parse::<u64>().ok()
-            })
-            .sum();
-        nanos as f64 * 1e-9
+    /// The pool's usage so far. The kernel counts a thread's wait once it runs again and its time
+    /// on a core when it yields it, so every thread first yields.
+    fn usage(&self) -> Usage {
+        self.on_each(std::thread::yield_now);
+        let read = |file: &File| {
+            let mut stat = [0u8; 96];
+            let len = file.read_at(&mut stat, 0).ok()?;
+            let mut fields = std::str::from_utf8(&stat[..len]).ok()?.split_whitespace();
+            let mut next = || Some(fields.next()?.parse::<u64>().ok()? as f64 * 1e-9);
+            Some((next()?, next()?))
+        };
+        let times: Vec<(f64, f64)> = self.workers.iter().filter_map(read).collect();
+        let caller = self.caller.as_ref().and_then(read);
+        Usage {
+            ran: times.iter().map(|t| t.0).collect(),
+            waited: times.iter().chain(&caller).map(|t| t.1).sum(),
+        }
     }
 }
 
 /// A batch call to time, and the pool it runs on.
 type Batch<'a> = (&'a Pool, Box<dyn FnMut() + 'a>);
 
-/// A time per call, and how long its pool's threads waited for a core during it (a fraction of
-/// the call: up to the number of threads).
+/// A time per call, and how long its pool's threads and caller waited for a core during it (a
+/// fraction of the call).
 #[derive(Clone, Copy)]
 struct Timed {
     seconds: f64,
@@ -162,10 +168,14 @@ struct Timed {
 }
 
 /// The best call of each of `fs` over `reps` rounds, each round calling every function in turn
-/// for at least `span`, each call timed alone: the fastest of the calls during which the pool's
-/// threads did not wait for a core ([`Pool::waited`] below 2 % of the call), or of all calls when
-/// they always waited. Functions compared with each other (one thread against two) see the same
-/// disturbances of a shared machine.
+/// for at least `span`, each call timed alone: the fastest of the undisturbed calls, or of all
+/// calls when none was. A call is undisturbed when its pool's threads and caller waited for a
+/// core less than 2 % of it, and every thread of the pool ran at least half of it: the scheduler
+/// shares the cores between sessions, not threads, so while other sessions have work two threads
+/// get little more than one core, and a call during which they waited measures the machine, not
+/// the flow (nor does one that a thread woken too late left to the other: waking a core of a
+/// virtual machine can take longer than the call). Functions compared with each other (one thread
+/// against two) see the same disturbances of a shared machine.
 fn best_undisturbed(reps: usize, span: Duration, fs: &mut [Batch<'_>]) -> Vec<Timed> {
     let worst = Timed {
         seconds: f64::INFINITY,
@@ -179,15 +189,18 @@ fn best_undisturbed(reps: usize, span: Duration, fs: &mut [Batch<'_>]) -> Vec<Ti
         for ((pool, f), (undisturbed, any)) in fs.iter_mut().zip(&mut best) {
             let round = Instant::now();
             while round.elapsed() < span {
-                let waited = pool.waited();
+                let before = pool.usage();
                 let start = Instant::now();
                 f();
                 let seconds = start.elapsed().as_secs_f64();
+                let after = pool.usage();
                 let call = Timed {
                     seconds,
-                    waited: (pool.waited() - waited) / seconds,
+                    waited: (after.waited - before.waited) / seconds,
                 };
-                if call.waited < 0.02 && call.seconds < undisturbed.seconds {
+                let all_ran =
+                    (after.ran.iter().zip(&before.ran)).all(|(a, b)| a - b >= seconds / 2.0);
+                if call.waited < 0.02 && all_ran && call.seconds < undisturbed.seconds {
                     *undisturbed = call;
                 }
                 if call.seconds < any.seconds {
