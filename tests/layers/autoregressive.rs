@@ -304,6 +304,35 @@ macro_rules! autoregressive_tests {
                 }
             }
 
+            /// The one-pass lane evaluation (the masks' zero blocks skipped, the output blocks of
+            /// runs of elements stacked) gives every element's parameters of every event to
+            /// 1e-12, for a wide, a deep and a narrow (`H < D`) network.
+            #[test]
+            fn eval_lanes_matches_eval() {
+                fn check<Net: ConditionerTransform<f64, D, C, 3, D> + Random + Parameters<f64>>(
+                    seed: u64,
+                ) {
+                    let net = perturbed::<Net>(seed, 0.5);
+                    let mut rng = rng(seed + 1);
+                    let x = random_block::<D>(&mut rng, 1.5);
+                    let contexts = random_block::<C>(&mut rng, 1.0);
+                    let mut h = [[[0.0; LANES]; 3]; D];
+                    net.eval_lanes(&x, &contexts, &mut h);
+                    for l in 0..LANES {
+                        let reference = net.eval(&lane(&x, l), &lane(&contexts, l));
+                        for (i, column) in reference.column_iter().enumerate() {
+                            for (p, &r) in column.iter().enumerate() {
+                                let error = (h[i][p][l] - r).abs() / r.abs().max(1.0);
+                                assert!(error <= 1e-12, "element {i}, parameter {p}: {error:e}");
+                            }
+                        }
+                    }
+                }
+                check::<Made<f64, D, C, H, 0, 3>>(54);
+                check::<Made<f64, D, C, NARROWEST, 2, 3>>(56);
+                check::<Made<f64, D, C, 5, 0, 3, Tanh, true>>(58);
+            }
+
             /// Perturbing every visited weight leaves the masked ones at zero.
             #[test]
             fn masked_weights_stay_zero() {

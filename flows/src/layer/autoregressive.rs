@@ -51,12 +51,13 @@ where
         (z, log_det)
     }
 
-    /// One pass of the network's lane-block kernels, then the transformer's.
+    /// The network's [one-pass lane-block evaluation](AutoregressiveTransform::one_pass_lanes),
+    /// mapping each run of elements it hands over with the transformer's lane kernel.
     #[inline]
     fn forward_lanes(&self, x: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
-        let mut h = [[[T::zero(); LANES]; P]; D];
-        self.conditioner.eval_lanes(x, contexts, &mut h);
-        self.transformer.forward_lanes(x, &h, log_det);
+        self.conditioner.one_pass_lanes(x, contexts, |rows, h| {
+            self.transformer.forward_lanes(rows, h, log_det);
+        });
     }
 
     #[inline]

@@ -41,6 +41,26 @@ pub trait AutoregressiveTransform<T: Real, const D: usize, const C: usize, const
     /// Records `x_i = value` (elements are pushed in order `0, 1, ...`).
     fn push(&self, state: &mut Self::State, i: usize, value: T);
 
+    /// The one-pass evaluation over a lane block of events with contexts `contexts`, by runs:
+    /// for consecutive runs of elements `i..j` covering `0..D`, calls `step(&mut x[i..j], h)`
+    /// with their parameters (`h[k][p][l]`: parameter `p` of element `i + k` of event `l`), which
+    /// depend on the rows of `x` as they were on entry; `step` may replace the rows it is given.
+    ///
+    /// Networks with lane-block kernels override this to hand over each run's parameters while
+    /// they are in cache; the default computes every element's parameters with
+    /// [`eval_lanes`](ConditionerTransform::eval_lanes) and hands them over as one run.
+    #[inline]
+    fn one_pass_lanes(
+        &self,
+        x: &mut Block<T, D>,
+        contexts: &Block<T, C>,
+        mut step: impl FnMut(&mut [Lanes<T>], &[Block<T, P>]),
+    ) {
+        let mut h = [[[T::zero(); LANES]; P]; D];
+        self.eval_lanes(x, contexts, &mut h);
+        step(x, &h);
+    }
+
     /// The sequential evaluation over a lane block of events with contexts `contexts`, solving
     /// the rows of `x` in order: for consecutive runs of elements `i..j` covering `0..D`, calls
     /// `step(&mut x[i..j], h)` with their parameters (`h[k][p][l]`: parameter `p` of element

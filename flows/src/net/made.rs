@@ -5,7 +5,6 @@ use core::marker::PhantomData;
 use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
-use super::dense::mlp_lanes;
 use super::made_incremental::MadeState;
 use super::{Activation, AutoregressiveTransform, ConditionerTransform, Dense, InputDense, Tanh};
 use crate::batch::Block;
@@ -242,6 +241,19 @@ impl<
         self.push_values(state, i, value);
     }
 
+    /// The hidden layers over the lane block, then the parameters of up to sixteen elements at
+    /// a time, each run's output blocks stacked into one kernel call (the masks' zero blocks
+    /// skipped).
+    #[inline]
+    fn one_pass_lanes(
+        &self,
+        x: &mut Block<T, D>,
+        contexts: &Block<T, C>,
+        step: impl FnMut(&mut [Lanes<T>], &[Block<T, P>]),
+    ) {
+        self.runs_lanes(x, contexts, step);
+    }
+
     /// The same incremental evaluation over lane rows, through the lane-block kernels, handing
     /// over together the elements whose parameters are known at once.
     #[inline]
@@ -280,18 +292,13 @@ impl<
         out
     }
 
-    /// The full dense network over a lane block (the masked weights are zero, so this is the
-    /// masked network; an infinite input can then make every element's parameters NaN, where
-    /// [`eval`](ConditionerTransform::eval) keeps it out of the earlier elements).
+    /// The network over a lane block, reading only the weights the masks leave non-zero (but
+    /// whole blocks of them: an infinite input can make the parameters of a few elements
+    /// before those it conditions NaN, where [`eval`](ConditionerTransform::eval) keeps it out
+    /// of them).
     #[inline]
     fn eval_lanes(&self, x: &Block<T, D>, contexts: &Block<T, C>, out: &mut [Block<T, P>; D]) {
-        mlp_lanes::<T, Act, D, C, H, M, P, D>(
-            &self.input,
-            &self.hidden,
-            &self.output,
-            (x, contexts),
-            out,
-        );
+        self.all_lanes(x, contexts, out);
     }
 }
 

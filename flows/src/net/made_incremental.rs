@@ -9,14 +9,11 @@
 //! sequential pass every weight the masks allow is read once: about one forward pass in all
 //! (torchflows runs `D` full passes).
 
+use super::made_lanes::RUN;
 use super::{Activation, Made};
 use crate::Real;
 use crate::batch::{Block, LANES};
 use crate::kernel::Lanes;
-
-/// The most elements [`Made`]'s lane-block sequential evaluation hands over at once (their
-/// parameters are kept on the stack).
-const RUN: usize = 8;
 
 /// The values of one quantity (a hidden unit, an input, a parameter) over the events evaluated
 /// together: a scalar for one event, a lane row for a lane block.
@@ -153,8 +150,8 @@ impl<
     /// The sequential evaluation over a lane block (see
     /// [`sequential_lanes`](crate::net::AutoregressiveTransform::sequential_lanes)), by runs of
     /// elements whose parameters are known at once: in a narrow network (`H < D`) every element
-    /// after the highest hidden degree reads the same units, so its elements go to `step` eight at
-    /// a time.
+    /// after the highest hidden degree reads the same units, so its elements go to `step`
+    /// [`RUN`] at a time.
     #[inline]
     pub(super) fn solve_lanes(
         &self,
@@ -163,17 +160,14 @@ impl<
         mut step: impl FnMut(&mut [Lanes<T>], &[Block<T, P>]),
     ) {
         let mut state = self.start_values(contexts);
+        let mut h = [[[T::zero(); LANES]; P]; RUN];
         let mut first = 0;
         while first < D {
             let end = Self::run_end(first);
-            let mut h: [Block<T, P>; RUN] = core::array::from_fn(|j| {
-                let block = self.output.get(first + j).filter(|_| first + j < end);
-                core::array::from_fn(|p| [block.map_or(T::zero(), |b| b.bias[p]); LANES])
-            });
             let (Some(rows), Some(h)) = (x.get_mut(first..end), h.get_mut(..end - first)) else {
                 return;
             };
-            self.add_run_outputs(first, state.last(), h);
+            self.outputs_lanes(first, state.last(), h);
             step(rows, h);
             for (i, &row) in (first..end).zip(rows.iter()) {
                 if i + 1 < D {
@@ -181,38 +175,6 @@ impl<
                 }
             }
             first = end;
-        }
-    }
-
-    /// Adds to `h` (their biases) the weighted activations `last` that give the parameters of the
-    /// elements of the run from `first` (`h.len()` elements, at most [`RUN`], all reading the
-    /// same units), in one kernel call: the output weights of a longer run are stacked into one
-    /// matrix, `P` rows per element.
-    #[inline]
-    fn add_run_outputs<U: Values<T>>(&self, first: usize, last: &[U], h: &mut [[U; P]]) {
-        let units = Self::DEGREES.units_read_by_output(first);
-        let Some(last) = last.get(..units) else {
-            return;
-        };
-        if let ([h], Some(block)) = (&mut *h, self.output.get(first)) {
-            if let Some(weight) = block.weight.as_slice().get(..P * units) {
-                U::dense(weight, P, last, h);
-            }
-            return;
-        }
-        let mut weight = [[[T::zero(); P]; RUN]; H];
-        let blocks = self.output.iter().skip(first).take(h.len());
-        for (j, block) in blocks.enumerate() {
-            let columns = block.weight.as_slice().chunks_exact(P.max(1));
-            for (stacked, column) in weight.iter_mut().zip(columns).take(units) {
-                if let Some(stacked) = stacked.get_mut(j) {
-                    stacked.copy_from_slice(column);
-                }
-            }
-        }
-        let weight = weight.as_flattened().as_flattened();
-        if let Some(weight) = weight.get(..P * RUN * units) {
-            U::dense(weight, P * RUN, last, h.as_flattened_mut());
         }
     }
 

@@ -18,6 +18,7 @@ mod linear;
 mod made;
 mod made_gradient;
 mod made_incremental;
+mod made_lanes;
 mod residual;
 mod reverse;
 

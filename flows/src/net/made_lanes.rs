@@ -1,0 +1,137 @@
+//! [`Made`]'s evaluation over a lane block, reading only the blocks of weights its masks leave
+//! non-zero.
+//!
+//! With the hidden units sorted by degree, the masks are triangular: the units of degree `g` see
+//! the inputs `x_<g` only, so a block of units needs only the first columns of the input weights
+//! (a narrow network's units see only the first few inputs), and the parameters of a run of
+//! elements read only the first units of the last hidden layer. The output blocks of a run of
+//! elements are stacked into one matrix (`P` rows per element), so that one kernel call computes
+//! them all in register blocks across elements.
+
+use super::{Activation, Made};
+use crate::Real;
+use crate::batch::{Block, LANES};
+use crate::kernel::Lanes;
+
+/// The most elements whose parameters are computed in one kernel call, and handed over at once
+/// (they are kept on the stack).
+pub(super) const RUN: usize = 16;
+
+/// The rows of hidden units that one call of the input layer's kernel computes: each block of
+/// rows reads the input columns that its highest unit sees.
+const UNIT_BLOCK: usize = 8;
+
+impl<
+    T: Real,
+    const D: usize,
+    const C: usize,
+    const H: usize,
+    const M: usize,
+    const P: usize,
+    Act: Activation,
+    const NARROW: bool,
+> Made<T, D, C, H, M, P, Act, NARROW>
+{
+    /// The activations of the last hidden layer over a lane block of inputs `x` and contexts.
+    #[inline]
+    fn hidden_lanes(&self, x: &Block<T, D>, contexts: &Block<T, C>) -> Block<T, H> {
+        let mut h = [[T::zero(); LANES]; H];
+        let input = &self.input;
+        T::dense_bias_lanes(
+            &[(input.context_weight.as_slice(), input.bias.as_slice())],
+            contexts,
+            &mut h,
+        );
+        let weight = input.weight.as_slice();
+        for (b, rows) in h.chunks_mut(UNIT_BLOCK).enumerate() {
+            let first = b * UNIT_BLOCK;
+            // The inputs the highest unit of the block sees (`x_<g` at degree `g`): at most
+            // `D - 1`, so the columns from row `first` fit the matrix.
+            let seen = Self::DEGREES.degree(first + rows.len() - 1).min(D - 1);
+            if let (Some(weight), Some(x)) = (weight.get(first..first + H * seen), x.get(..seen)) {
+                T::dense_lanes(weight, H, x, rows);
+            }
+        }
+        Act::apply_lanes(&mut h);
+        for layer in &self.hidden {
+            let below = h;
+            layer.apply_lanes(&below, &mut h);
+            Act::apply_lanes(&mut h);
+        }
+        h
+    }
+
+    /// The parameters `h` of the elements from `first` (`h.len()` of them, at most [`RUN`]) from
+    /// the activations `last` of the last hidden layer, in one kernel call: the columns of the
+    /// units the last element of the run reads (the others' weights there are zero), and the
+    /// output blocks of more than one element stacked into one matrix.
+    #[inline]
+    pub(super) fn outputs_lanes(&self, first: usize, last: &[Lanes<T>], h: &mut [Block<T, P>]) {
+        let units = Self::DEGREES.units_read_by_output((first + h.len()).saturating_sub(1));
+        let (Some(blocks), Some(last)) =
+            (self.output.get(first..first + h.len()), last.get(..units))
+        else {
+            return;
+        };
+        let out = h.as_flattened_mut();
+        if let [block] = blocks {
+            let weight = block.weight.as_slice().get(..P * units).unwrap_or_default();
+            T::dense_bias_lanes(&[(weight, block.bias.as_slice())], last, out);
+            return;
+        }
+        let rows = P * blocks.len();
+        let mut weight = [[[T::zero(); P]; RUN]; H];
+        let mut bias = [[T::zero(); P]; RUN];
+        let stacked = weight.as_flattened_mut().as_flattened_mut();
+        for (j, (block, bias)) in blocks.iter().zip(&mut bias).enumerate() {
+            bias.copy_from_slice(block.bias.as_slice());
+            let columns = block.weight.as_slice().chunks_exact(P.max(1)).take(units);
+            for (k, column) in columns.enumerate() {
+                if let Some(to) = stacked.get_mut(k * rows + j * P..k * rows + j * P + P) {
+                    to.copy_from_slice(column);
+                }
+            }
+        }
+        let (Some(weight), Some(bias)) =
+            (stacked.get(..rows * units), bias.as_flattened().get(..rows))
+        else {
+            return;
+        };
+        T::dense_bias_lanes(&[(weight, bias)], last, out);
+    }
+
+    /// The one-pass evaluation over a lane block (see
+    /// [`one_pass_lanes`](crate::net::AutoregressiveTransform::one_pass_lanes)): the hidden
+    /// layers, then the parameters of up to [`RUN`] elements at a time, handed to `step` with
+    /// their rows while they are in cache.
+    #[inline]
+    pub(super) fn runs_lanes(
+        &self,
+        x: &mut Block<T, D>,
+        contexts: &Block<T, C>,
+        mut step: impl FnMut(&mut [Lanes<T>], &[Block<T, P>]),
+    ) {
+        let last = self.hidden_lanes(x, contexts);
+        let mut h = [[[T::zero(); LANES]; P]; RUN];
+        for (r, rows) in x.chunks_mut(RUN).enumerate() {
+            let h = &mut h[..rows.len()];
+            self.outputs_lanes(r * RUN, &last, h);
+            step(rows, h);
+        }
+    }
+
+    /// Every element's parameters over a lane block, into `out` (see
+    /// [`eval_lanes`](crate::net::ConditionerTransform::eval_lanes)).
+    #[inline]
+    pub(super) fn all_lanes(
+        &self,
+        x: &Block<T, D>,
+        contexts: &Block<T, C>,
+        out: &mut [Block<T, P>; D],
+    ) {
+        let last = self.hidden_lanes(x, contexts);
+        for (r, h) in out.chunks_mut(RUN).enumerate() {
+            self.outputs_lanes(r * RUN, &last, h);
+        }
+    }
+}
