@@ -1,7 +1,8 @@
 //! The affine transformer over lane blocks: each row's scales from its parameters and the map of
 //! the row in one pass, every value in registers. Forward, the formulas of
-//! `transformer::affine::scale` lane by lane, in the same order of operations; inverse, the
-//! reciprocal scale from one exponential, with no division.
+//! `transformer::affine::scale` lane by lane, but for its near form's tiny correction to
+//! `log α` (by a reciprocal estimate, with no division); inverse, the reciprocal scale from one
+//! exponential, with no division.
 
 use super::isa::{Isa, Row};
 use super::math;
@@ -13,35 +14,30 @@ fn near(v: f32) -> bool {
     v >= AFFINE_NEAR_MIN as f32
 }
 
-/// `ln(1 + t)` for `|t| < 2.3e-6` (the near form's correction): `t − t²/2 + t³/3`.
-#[inline(always)]
-fn ln_1p_small<I: Isa>(isa: I, t: I::V) -> I::V {
-    let series = isa.sub(isa.mul(t, isa.splat((1.0 / 3.0) as f32)), isa.splat(0.5));
-    isa.mul(t, isa.add(isa.splat(1.0), isa.mul(t, series)))
-}
-
 /// The near form of the scale from `v = u / 2`: `(α, log α)` forward, `(1 / α, log α)` when
-/// `inverse`. With `m` = [`MIN_SCALE`], `α = e^v (1 + t)`, `t = m (e^{−v} − 1)`, `|t| < 2.3e-6`.
-/// Forward, `α = 1 + (1 − m) e` from `e = expm1(v)` and `t = −m e / (1 + e)` (`scale`'s
-/// formulas). Inverse, from `w = e^{−v}` alone: `t = m (w − 1)` and `1 / α = w / (1 + t)
-/// = w (1 − t)` to within `t² < 5.3e-12` relatively, which `f32` does not resolve; this does not
-/// cancel where `1 + (1 − m) e` does (`e` near −1), so it is the more accurate there.
+/// `INVERSE`. With `m` = [`MIN_SCALE`], `α = e^v (1 + t)`, `t = m (e^{−v} − 1)`, `|t| < 2.3e-6`,
+/// and `log α = v + ln(1 + t) = v + t` to within `t² / 2 < 2.7e-12`, which `f32` does not
+/// resolve. Forward, `α = 1 + (1 − m) e` from `e = expm1(v)` (`scale`'s formula) and
+/// `t = −m e / (1 + e)` by the set's reciprocal estimate (`t` is needed to a few digits only: it
+/// moves `v` by at most 2.3e-6). Inverse, from `w = e^{−v}` alone: `t = m (w − 1)` and
+/// `1 / α = w / (1 + t) = w (1 − t)` to within `t²`; this does not cancel where
+/// `1 + (1 − m) e` does (`e` near −1), so it is the more accurate there.
 #[inline(always)]
-fn near_scale<I: Isa>(isa: I, v: I::V, inverse: bool) -> (I::V, I::V) {
+fn near_scale<I: Isa, const INVERSE: bool>(isa: I, v: I::V) -> (I::V, I::V) {
     let (one, m) = (isa.splat(1.0), isa.splat(MIN_SCALE as f32));
-    if inverse {
+    if INVERSE {
         let w = math::exp(isa, isa.sub(isa.splat(0.0), v));
         let t = isa.mul(m, isa.sub(w, one));
-        (
-            isa.fma(w, isa.sub(isa.splat(0.0), t), w),
-            isa.add(v, ln_1p_small(isa, t)),
-        )
+        (isa.fma(w, isa.sub(isa.splat(0.0), t), w), isa.add(v, t))
     } else {
         let e = math::expm1(isa, v);
         let alpha = isa.add(one, isa.mul(isa.splat(1.0 - MIN_SCALE as f32), e));
         let e = isa.min(e, isa.splat(AFFINE_E_MAX as f32));
-        let t = isa.div(isa.mul(isa.splat(-(MIN_SCALE as f32)), e), isa.add(one, e));
-        (alpha, isa.add(v, ln_1p_small(isa, t)))
+        let t = isa.mul(
+            isa.mul(isa.splat(-(MIN_SCALE as f32)), e),
+            isa.recip(isa.add(one, e)),
+        );
+        (alpha, isa.add(v, t))
     }
 }
 
@@ -52,19 +48,29 @@ fn near_scale<I: Isa>(isa: I, v: I::V, inverse: bool) -> (I::V, I::V) {
 /// parameters are left alone.
 #[inline(always)]
 pub(crate) fn affine<I: Isa>(isa: I, rows: &mut [Row], params: &[[Row; 2]], inverse: bool) -> Row {
+    if inverse {
+        affine_map::<I, true>(isa, rows, params)
+    } else {
+        affine_map::<I, false>(isa, rows, params)
+    }
+}
+
+/// [`affine`] in one direction.
+#[inline(always)]
+fn affine_map<I: Isa, const INVERSE: bool>(isa: I, rows: &mut [Row], params: &[[Row; 2]]) -> Row {
     let m = MIN_SCALE as f32;
     let near_min = isa.splat(AFFINE_NEAR_MIN as f32);
     let mut total = isa.splat(0.0);
     for (row, [u, beta]) in rows.iter_mut().zip(params) {
         let v = isa.mul(isa.load(u), isa.splat(0.5));
-        // `factor` is α, or 1 / α when `inverse`.
-        let (mut factor, mut log_alpha) = near_scale(isa, v, inverse);
+        // `factor` is α, or 1 / α when `INVERSE`.
+        let (mut factor, mut log_alpha) = near_scale::<I, INVERSE>(isa, v);
         // The far form (`u / 2` below the near form's range, or NaN) is rare: only rows that
         // have such a lane pay for it.
         if u.iter().fold(false, |far, &u| far | !near(u * 0.5)) {
             let far = isa.or(isa.lt(v, near_min), isa.is_nan(v));
             let far_alpha = isa.add(isa.splat(m), isa.mul(isa.splat(1.0 - m), math::exp(isa, v)));
-            let far_factor = if inverse {
+            let far_factor = if INVERSE {
                 isa.div(isa.splat(1.0), far_alpha)
             } else {
                 far_alpha
@@ -73,7 +79,7 @@ pub(crate) fn affine<I: Isa>(isa: I, rows: &mut [Row], params: &[[Row; 2]], inve
             log_alpha = isa.select(far, math::ln(isa, far_alpha), log_alpha);
         }
         let (x, beta) = (isa.load(row), isa.load(beta));
-        let mapped = if inverse {
+        let mapped = if INVERSE {
             isa.mul(isa.sub(x, beta), factor)
         } else {
             isa.add(isa.mul(factor, x), beta)

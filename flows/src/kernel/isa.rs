@@ -36,6 +36,9 @@ pub(crate) trait Isa: Copy {
     fn mul(self, a: Self::V, b: Self::V) -> Self::V;
     /// `a / b`.
     fn div(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `1 / a` to within `1.5 · 2^-12` relatively, for normal results: the set's estimate (exact
+    /// in the scalar twin).
+    fn recip(self, a: Self::V) -> Self::V;
     /// `a · b + c` (fused where the set has it).
     fn fma(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     /// `√a`, correctly rounded (NaN for `a < 0`).
@@ -111,6 +114,10 @@ impl Isa for Scalar {
     #[inline(always)]
     fn div(self, a: Row, b: Row) -> Row {
         lanes!(|a, b| a / b)
+    }
+    #[inline(always)]
+    fn recip(self, a: Row) -> Row {
+        lanes!(|a| 1.0 / a)
     }
     #[inline(always)]
     fn fma(self, a: Row, b: Row, c: Row) -> Row {

@@ -70,6 +70,7 @@ impl Isa for Avx512 {
     op!(sub(a: __m512, b: __m512) -> __m512 = _mm512_sub_ps(a, b));
     op!(mul(a: __m512, b: __m512) -> __m512 = _mm512_mul_ps(a, b));
     op!(div(a: __m512, b: __m512) -> __m512 = _mm512_div_ps(a, b));
+    op!(recip(a: __m512) -> __m512 = _mm512_rcp14_ps(a));
     op!(fma(a: __m512, b: __m512, c: __m512) -> __m512 = _mm512_fmadd_ps(a, b, c));
     op!(sqrt(a: __m512) -> __m512 = _mm512_sqrt_ps(a));
     op!(min(a: __m512, b: __m512) -> __m512 = _mm512_min_ps(a, b));
@@ -131,6 +132,7 @@ impl Isa for Avx2 {
     op!(sub(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] = halves!(|a, b| _mm256_sub_ps(a, b)));
     op!(mul(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] = halves!(|a, b| _mm256_mul_ps(a, b)));
     op!(div(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] = halves!(|a, b| _mm256_div_ps(a, b)));
+    op!(recip(a: [__m256; 2]) -> [__m256; 2] = halves!(|a| _mm256_rcp_ps(a)));
     op!(fma(a: [__m256; 2], b: [__m256; 2], c: [__m256; 2]) -> [__m256; 2] =
         halves!(|a, b, c| _mm256_fmadd_ps(a, b, c)));
     op!(sqrt(a: [__m256; 2]) -> [__m256; 2] = halves!(|a| _mm256_sqrt_ps(a)));
