@@ -14,23 +14,33 @@ fn near(v: f32) -> bool {
     v >= AFFINE_NEAR_MIN as f32
 }
 
-/// The near form of the scale from `v = u / 2`: `(α, log α)` forward, `(1 / α, log α)` when
-/// `INVERSE`. With `m` = [`MIN_SCALE`], `α = e^v (1 + t)`, `t = m (e^{−v} − 1)`, `|t| < 2.3e-6`,
-/// and `log α = v + ln(1 + t) = v + t` to within `t² / 2 < 2.7e-12`, which `f32` does not
-/// resolve. Forward, `α = 1 + (1 − m) e` from `e = expm1(v)` (`scale`'s formula) and
-/// `t = −m e / (1 + e)` by the set's reciprocal estimate (`t` is needed to a few digits only: it
-/// moves `v` by at most 2.3e-6). Inverse, from `w = e^{−v}` alone: `t = m (w − 1)` and
-/// `1 / α = w / (1 + t) = w (1 − t)` to within `t²`; this does not cancel where
-/// `1 + (1 − m) e` does (`e` near −1), so it is the more accurate there.
+/// The exponential of the near form of the scale from `v = u / 2`: `e = expm1(v)` forward, `w =
+/// e^{−v}` when `INVERSE` (see [`near_scale`]).
 #[inline(always)]
-fn near_scale<I: Isa, const INVERSE: bool>(isa: I, v: I::V) -> (I::V, I::V) {
+fn near_exp<I: Isa, const INVERSE: bool>(isa: I, v: I::V) -> I::V {
+    if INVERSE {
+        math::exp(isa, isa.sub(isa.splat(0.0), v))
+    } else {
+        math::expm1(isa, v)
+    }
+}
+
+/// The near form of the scale from `v = u / 2` and its exponential `e` ([`near_exp`]): `(α, log
+/// α)` forward, `(1 / α, log α)` when `INVERSE`. With `m` = [`MIN_SCALE`], `α = e^v (1 + t)`,
+/// `t = m (e^{−v} − 1)`, `|t| < 2.3e-6`, and `log α = v + ln(1 + t) = v + t` to within
+/// `t² / 2 < 2.7e-12`, which `f32` does not resolve. Forward, `α = 1 + (1 − m) e` from
+/// `e = expm1(v)` (`scale`'s formula) and `t = −m e / (1 + e)` by the set's reciprocal estimate
+/// (`t` is needed to a few digits only: it moves `v` by at most 2.3e-6). Inverse, from
+/// `e = w = e^{−v}` alone: `t = m (w − 1)` and `1 / α = w / (1 + t) = w (1 − t)` to within
+/// `t²`; this does not cancel where `1 + (1 − m) e` does (`e` near −1), so it is the more
+/// accurate there.
+#[inline(always)]
+fn near_scale<I: Isa, const INVERSE: bool>(isa: I, v: I::V, e: I::V) -> (I::V, I::V) {
     let (one, m) = (isa.splat(1.0), isa.splat(MIN_SCALE as f32));
     if INVERSE {
-        let w = math::exp(isa, isa.sub(isa.splat(0.0), v));
-        let t = isa.mul(m, isa.sub(w, one));
-        (isa.fma(w, isa.sub(isa.splat(0.0), t), w), isa.add(v, t))
+        let t = isa.mul(m, isa.sub(e, one));
+        (isa.fma(e, isa.sub(isa.splat(0.0), t), e), isa.add(v, t))
     } else {
-        let e = math::expm1(isa, v);
         let alpha = isa.add(one, isa.mul(isa.splat(1.0 - MIN_SCALE as f32), e));
         let e = isa.min(e, isa.splat(AFFINE_E_MAX as f32));
         let t = isa.mul(
@@ -40,6 +50,9 @@ fn near_scale<I: Isa, const INVERSE: bool>(isa: I, v: I::V) -> (I::V, I::V) {
         (alpha, isa.add(v, t))
     }
 }
+
+/// The rows whose exponentials one pass computes before the next maps them.
+const CHUNK: usize = 16;
 
 /// Maps every row `rows[j]` lane by lane under its parameters `params[j] = [u, β]`: forward
 /// `α x + β`, or `(x − β) / α` when `inverse` (as `(x − β) · (1 / α)`), with
@@ -55,37 +68,46 @@ pub(crate) fn affine<I: Isa>(isa: I, rows: &mut [Row], params: &[[Row; 2]], inve
     }
 }
 
-/// [`affine`] in one direction.
+/// [`affine`] in one direction, by chunks of [`CHUNK`] rows: first every row's exponential (a
+/// long chain of dependent operations, and few of them: the chains of many rows overlap), then
+/// the rest of the map.
 #[inline(always)]
 fn affine_map<I: Isa, const INVERSE: bool>(isa: I, rows: &mut [Row], params: &[[Row; 2]]) -> Row {
     let m = MIN_SCALE as f32;
-    let near_min = isa.splat(AFFINE_NEAR_MIN as f32);
+    let (half, near_min) = (isa.splat(0.5), isa.splat(AFFINE_NEAR_MIN as f32));
     let mut total = isa.splat(0.0);
-    for (row, [u, beta]) in rows.iter_mut().zip(params) {
-        let v = isa.mul(isa.load(u), isa.splat(0.5));
-        // `factor` is α, or 1 / α when `INVERSE`.
-        let (mut factor, mut log_alpha) = near_scale::<I, INVERSE>(isa, v);
-        // The far form (`u / 2` below the near form's range, or NaN) is rare: only rows that
-        // have such a lane pay for it.
-        if u.iter().fold(false, |far, &u| far | !near(u * 0.5)) {
-            let far = isa.or(isa.lt(v, near_min), isa.is_nan(v));
-            let far_alpha = isa.add(isa.splat(m), isa.mul(isa.splat(1.0 - m), math::exp(isa, v)));
-            let far_factor = if INVERSE {
-                isa.div(isa.splat(1.0), far_alpha)
-            } else {
-                far_alpha
-            };
-            factor = isa.select(far, far_factor, factor);
-            log_alpha = isa.select(far, math::ln(isa, far_alpha), log_alpha);
+    let mut exps = [[0.0; super::LANES]; CHUNK];
+    for (rows, params) in rows.chunks_mut(CHUNK).zip(params.chunks(CHUNK)) {
+        for (e, [u, _]) in exps.iter_mut().zip(params) {
+            isa.store(near_exp::<I, INVERSE>(isa, isa.mul(isa.load(u), half)), e);
         }
-        let (x, beta) = (isa.load(row), isa.load(beta));
-        let mapped = if INVERSE {
-            isa.mul(isa.sub(x, beta), factor)
-        } else {
-            isa.add(isa.mul(factor, x), beta)
-        };
-        isa.store(mapped, row);
-        total = isa.add(total, log_alpha);
+        for ((row, [u, beta]), e) in rows.iter_mut().zip(params).zip(&exps) {
+            let v = isa.mul(isa.load(u), half);
+            // `factor` is α, or 1 / α when `INVERSE`.
+            let (mut factor, mut log_alpha) = near_scale::<I, INVERSE>(isa, v, isa.load(e));
+            // The far form (`u / 2` below the near form's range, or NaN) is rare: only rows
+            // that have such a lane pay for it.
+            if u.iter().fold(false, |far, &u| far | !near(u * 0.5)) {
+                let far = isa.or(isa.lt(v, near_min), isa.is_nan(v));
+                let far_alpha =
+                    isa.add(isa.splat(m), isa.mul(isa.splat(1.0 - m), math::exp(isa, v)));
+                let far_factor = if INVERSE {
+                    isa.div(isa.splat(1.0), far_alpha)
+                } else {
+                    far_alpha
+                };
+                factor = isa.select(far, far_factor, factor);
+                log_alpha = isa.select(far, math::ln(isa, far_alpha), log_alpha);
+            }
+            let (x, beta) = (isa.load(row), isa.load(beta));
+            let mapped = if INVERSE {
+                isa.mul(isa.sub(x, beta), factor)
+            } else {
+                isa.add(isa.mul(factor, x), beta)
+            };
+            isa.store(mapped, row);
+            total = isa.add(total, log_alpha);
+        }
     }
     let mut out = [0.0; super::LANES];
     isa.store(total, &mut out);
