@@ -5,6 +5,7 @@
 
 use super::affine::affine;
 use super::dense::{dense, dense_bias, dense_bias_fixed};
+use super::diagonal::scale_shift;
 use super::isa::{Isa, Row, Scalar};
 use super::masked;
 use super::math;
@@ -155,6 +156,11 @@ entry! {
         x: &[Row; K],
         out: &mut [[Row; P]; B]
     ) => dense_bias_fixed
+}
+
+entry! {
+    /// A diagonal affine map of rows (see [`scale_shift`]).
+    scale_shift_rows(rows: &mut [Row], scale: &[f32], shift: &[f32]) => scale_shift
 }
 
 entry! {

@@ -13,6 +13,7 @@
 
 mod affine;
 mod dense;
+mod diagonal;
 mod dispatch;
 mod isa;
 mod masked;
@@ -92,6 +93,10 @@ pub trait Kernels: Copy + Default + Sized {
     ) {
         by_slices(layers, x, out);
     }
+    /// `rows[k] = rows[k] · scale[k] + shift[k]` in every lane (a diagonal affine map; rows
+    /// past `scale` or `shift` are left alone), the product and the sum each rounded as in the
+    /// scalar formula.
+    fn scale_shift_lanes(rows: &mut [Lanes<Self>], scale: &[Self], shift: &[Self]);
     /// The affine transformer over lane rows: maps every row `rows[j]` under its parameters
     /// `params[j] = [u, β]`, forward (`α x + β`) or, when `inverse`, inverse (`(x − β) / α`),
     /// with the scale `α` of [`Affine`](crate::transformer::Affine), and returns `Σ_j log α_j`
@@ -238,6 +243,10 @@ impl Kernels for f32 {
         }
     }
     #[inline]
+    fn scale_shift_lanes(rows: &mut [Lanes<f32>], scale: &[f32], shift: &[f32]) {
+        dispatch::scale_shift_rows(rows, scale, shift);
+    }
+    #[inline]
     fn affine_lanes(
         rows: &mut [Lanes<f32>],
         params: &[[Lanes<f32>; 2]],
@@ -352,6 +361,14 @@ impl Kernels for f64 {
             }
             Self::dense_lanes(weight, bias.len(), x, rows);
             rest = tail;
+        }
+    }
+    #[inline]
+    fn scale_shift_lanes(rows: &mut [Lanes<f64>], scale: &[f64], shift: &[f64]) {
+        for ((row, &a), &b) in rows.iter_mut().zip(scale).zip(shift) {
+            for v in row.iter_mut() {
+                *v = *v * a + b;
+            }
         }
     }
     #[inline]

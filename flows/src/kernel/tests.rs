@@ -3,6 +3,7 @@
 
 use super::affine::affine;
 use super::dense::{block, dense, dense_bias, dense_bias_fixed};
+use super::diagonal::scale_shift;
 use super::dispatch::{
     exp_kernel, expm1_kernel, ln_1p_kernel, ln_kernel, sigmoid_kernel, softplus_kernel, tanh_kernel,
 };
@@ -684,6 +685,40 @@ fn the_fixed_dense_entry_points_sum_exactly_enough() {
     fixed_shapes!(1e-12, |l, x, o| f64::dense_bias_fixed_lanes(l, x, o));
 }
 
+/// A diagonal affine map of rows (`scale_shift`'s signature).
+type ScaleShift<'a, T> = &'a dyn Fn(&mut [Lanes<T>], &[T], &[T]);
+
+/// The diagonal map `map` against the scalar formula `x · a + b` in `T`, exactly (the product
+/// and the sum each rounded), on 5 rows with 4 scales and 5 shifts: the last row is left alone.
+fn scale_shift_matches<T>(map: ScaleShift<'_, T>)
+where
+    T: Copy + From<f32> + PartialEq + core::fmt::Debug + core::ops::Mul<Output = T>,
+    T: core::ops::Add<Output = T>,
+{
+    let values: std::vec::Vec<T> = noise(5 * LANES + 9, 3).into_iter().map(T::from).collect();
+    let start: std::vec::Vec<Lanes<T>> = values
+        .chunks_exact(LANES)
+        .map(|row| core::array::from_fn(|l| row[l]))
+        .collect();
+    let (scale, shift) = values[5 * LANES..].split_at(4);
+    let mut got = start.clone();
+    map(&mut got, scale, shift);
+    for (k, (got, start)) in got.iter().zip(&start).enumerate() {
+        let want: Lanes<T> = match (scale.get(k), shift.get(k)) {
+            (Some(&a), Some(&b)) => start.map(|x| x * a + b),
+            _ => *start,
+        };
+        assert_eq!(*got, want, "row {k}");
+    }
+}
+
+#[test]
+fn the_diagonal_maps_are_the_scalar_formula() {
+    scale_shift_matches::<f32>(&|rows, a, b| scale_shift(Scalar, rows, a, b));
+    scale_shift_matches::<f32>(&|rows, a, b| f32::scale_shift_lanes(rows, a, b));
+    scale_shift_matches::<f64>(&|rows, a, b| f64::scale_shift_lanes(rows, a, b));
+}
+
 #[test]
 fn the_fma_loop_twin_follows_the_recurrence() {
     fma_loop_matches(Scalar, Scalar::BLOCK);
@@ -966,6 +1001,7 @@ mod x86 {
         };
         matches_the_twin(isa, kernels());
         dense_matches(isa, dense::<Avx512>);
+        scale_shift_matches::<f32>(&|rows, a, b| scale_shift(isa, rows, a, b));
         dense_bias_matches(isa);
         fixed_shapes!(1e-5, |l, x, o| dense_bias_fixed(isa, l, x, o));
         affine_matches(isa);
@@ -984,6 +1020,7 @@ mod x86 {
         };
         matches_the_twin(isa, kernels());
         dense_matches(isa, dense::<Avx2>);
+        scale_shift_matches::<f32>(&|rows, a, b| scale_shift(isa, rows, a, b));
         dense_bias_matches(isa);
         fixed_shapes!(1e-5, |l, x, o| dense_bias_fixed(isa, l, x, o));
         affine_matches(isa);

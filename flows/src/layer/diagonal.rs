@@ -112,20 +112,6 @@ impl<T: Real, const D: usize> Default for Diagonal<T, D> {
     }
 }
 
-/// `rows[k] = rows[k] · scale[k] + shift[k]` in every lane.
-#[inline]
-fn map_rows<T: Real, const D: usize>(
-    rows: &mut Block<T, D>,
-    scale: &SVector<T, D>,
-    shift: &SVector<T, D>,
-) {
-    for ((row, &a), &b) in rows.iter_mut().zip(scale.iter()).zip(shift.iter()) {
-        for v in row.iter_mut() {
-            *v = *v * a + b;
-        }
-    }
-}
-
 impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for Diagonal<T, D> {
     #[inline]
     fn forward(&self, x: &SVector<T, D>, _context: &SVector<T, C>) -> (SVector<T, D>, T) {
@@ -147,7 +133,7 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for Diagonal<T,
         _contexts: &Block<T, C>,
         log_det: &mut [T; LANES],
     ) {
-        map_rows(x, &self.scale, &self.shift);
+        T::scale_shift_lanes(x, self.scale.as_slice(), self.shift.as_slice());
         log_det.iter_mut().for_each(|l| *l += self.log_abs_det);
     }
 
@@ -158,7 +144,11 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for Diagonal<T,
         _contexts: &Block<T, C>,
         log_det: &mut [T; LANES],
     ) {
-        map_rows(z, &self.inverse_scale, &self.inverse_shift);
+        T::scale_shift_lanes(
+            z,
+            self.inverse_scale.as_slice(),
+            self.inverse_shift.as_slice(),
+        );
         log_det.iter_mut().for_each(|l| *l -= self.log_abs_det);
     }
 }
