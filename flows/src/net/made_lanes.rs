@@ -21,6 +21,15 @@ pub(super) const RUN: usize = 16;
 /// rows reads the input columns that its highest unit sees.
 const UNIT_BLOCK: usize = 8;
 
+/// Output blocks of fewer rows than this are stacked into one matrix: each alone would fill
+/// less than the dense kernel's register blocks.
+const STACK_BELOW: usize = 6;
+
+/// The elements of a run of the one-pass evaluation whose blocks are stacked (up to [`RUN`]),
+/// and of one whose blocks of [`STACK_BELOW`] rows or more each fill register blocks alone
+/// (fewer: the parameters are kept on the stack, zeroed first).
+const SHORT_RUN: usize = 4;
+
 impl<
     T: Real,
     const D: usize,
@@ -64,7 +73,8 @@ impl<
     /// The parameters `h` of the elements from `first` (`h.len()` of them, at most [`RUN`]) from
     /// the activations `last` of the last hidden layer, in one kernel call: the columns of the
     /// units the last element of the run reads (the others' weights there are zero), and the
-    /// output blocks of more than one element stacked into one matrix.
+    /// output blocks of more than one element, when they have fewer than [`STACK_BELOW`] rows,
+    /// stacked into one matrix.
     #[inline]
     pub(super) fn outputs_lanes(&self, first: usize, last: &[Lanes<T>], h: &mut [Block<T, P>]) {
         let units = Self::DEGREES.units_read_by_output((first + h.len()).saturating_sub(1));
@@ -74,9 +84,16 @@ impl<
             return;
         };
         let out = h.as_flattened_mut();
-        if let [block] = blocks {
-            let weight = block.weight.as_slice().get(..P * units).unwrap_or_default();
-            T::dense_bias_lanes(&[(weight, block.bias.as_slice())], last, out);
+        if blocks.len() == 1 || P >= STACK_BELOW {
+            let mut layers: [(&[T], &[T]); RUN] = [(&[], &[]); RUN];
+            for (layer, block) in layers.iter_mut().zip(blocks) {
+                let weight = block.weight.as_slice();
+                *layer = (
+                    weight.get(..P * units).unwrap_or(weight),
+                    block.bias.as_slice(),
+                );
+            }
+            T::dense_bias_lanes(layers.get(..blocks.len()).unwrap_or_default(), last, out);
             return;
         }
         let rows = P * blocks.len();
@@ -102,20 +119,35 @@ impl<
 
     /// The one-pass evaluation over a lane block (see
     /// [`one_pass_lanes`](crate::net::AutoregressiveTransform::one_pass_lanes)): the hidden
-    /// layers, then the parameters of up to [`RUN`] elements at a time, handed to `step` with
-    /// their rows while they are in cache.
+    /// layers, then the parameters of up to [`RUN`] elements at a time ([`SHORT_RUN`] when their
+    /// blocks are not stacked), handed to `step` with their rows while they are in cache.
     #[inline]
     pub(super) fn runs_lanes(
         &self,
         x: &mut Block<T, D>,
         contexts: &Block<T, C>,
-        mut step: impl FnMut(&mut [Lanes<T>], &[Block<T, P>]),
+        step: impl FnMut(&mut [Lanes<T>], &[Block<T, P>]),
     ) {
         let last = self.hidden_lanes(x, contexts);
-        let mut h = [[[T::zero(); LANES]; P]; RUN];
-        for (r, rows) in x.chunks_mut(RUN).enumerate() {
+        if P < STACK_BELOW {
+            self.runs_of::<RUN>(x, &last, step);
+        } else {
+            self.runs_of::<SHORT_RUN>(x, &last, step);
+        }
+    }
+
+    /// [`runs_lanes`](Self::runs_lanes) by runs of `N` elements from the last hidden layer.
+    #[inline]
+    fn runs_of<const N: usize>(
+        &self,
+        x: &mut Block<T, D>,
+        last: &Block<T, H>,
+        mut step: impl FnMut(&mut [Lanes<T>], &[Block<T, P>]),
+    ) {
+        let mut h = [[[T::zero(); LANES]; P]; N];
+        for (r, rows) in x.chunks_mut(N).enumerate() {
             let h = &mut h[..rows.len()];
-            self.outputs_lanes(r * RUN, &last, h);
+            self.outputs_lanes(r * N, last, h);
             step(rows, h);
         }
     }
