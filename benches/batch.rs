@@ -12,38 +12,14 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use flows::layer::{InverseMaskedAutoregressive, MaskedAutoregressive};
 use flows::nalgebra::SVector;
-use flows::net::{Made, Tanh};
-use flows::preset::{AutoregressiveFlow, CouplingFlow};
 use flows::rand::{SeedableRng, rngs::Xoshiro256PlusPlus};
 use flows::transformer::{Affine, RationalQuadratic, Shift};
 use flows::{Bijection, Flow, Parameters, Random};
+use harness::presets::{Autoregressive, Coupling, InverseAutoregressive};
 use harness::{perturb, random_vector, rng};
 
 const BATCH: usize = 8192;
-
-/// torchflows' coupling presets (one hidden layer of `H` units, 2 blocks).
-type Coupling<Tr, const P: usize, const D: usize, const A: usize, const B: usize, const H: usize> =
-    CouplingFlow<f32, Tr, P, D, A, B, 0, H, 0, 2>;
-
-/// torchflows' masked autoregressive presets (a narrow MADE of `H` units, 2 blocks).
-type Autoregressive<Tr, const P: usize, const D: usize, const H: usize> = AutoregressiveFlow<
-    f32,
-    MaskedAutoregressive<Tr, Made<f32, D, 0, H, 0, P, Tanh, true>, D, P>,
-    D,
-    0,
-    2,
->;
-
-/// IAF with torchflows' layout.
-type InverseAutoregressive<const D: usize, const H: usize> = AutoregressiveFlow<
-    f32,
-    InverseMaskedAutoregressive<Affine, Made<f32, D, 0, H, 0, 2, Tanh, true>, D, 2>,
-    D,
-    0,
-    2,
->;
 
 /// Where a batch runs: a rayon pool of `threads` threads, or (without rayon) this thread.
 struct Runner {

@@ -18,12 +18,10 @@ use std::os::unix::fs::FileExt;
 use std::sync::Barrier;
 use std::time::Instant;
 
-use flows::layer::MaskedAutoregressive;
 use flows::nalgebra::SVector;
-use flows::net::{Made, Tanh};
-use flows::preset::{AutoregressiveFlow, CouplingFlow};
 use flows::transformer::{Affine, RationalQuadratic};
 use flows::{Bijection, Flow, Parameters, Random};
+use harness::presets::{Autoregressive, Coupling};
 use harness::{perturb, random_vector, rng};
 
 /// Events per thread and run.
@@ -34,19 +32,6 @@ const CALL: usize = 1024;
 
 /// Runs per thread count.
 const RUNS: usize = 150;
-
-/// torchflows' coupling presets (one hidden layer of `H` units, 2 blocks).
-type Coupling<Tr, const P: usize, const D: usize, const A: usize, const B: usize, const H: usize> =
-    CouplingFlow<f32, Tr, P, D, A, B, 0, H, 0, 2>;
-
-/// torchflows' masked autoregressive presets (a narrow MADE of `H` units, 2 blocks).
-type Autoregressive<Tr, const P: usize, const D: usize, const H: usize> = AutoregressiveFlow<
-    f32,
-    MaskedAutoregressive<Tr, Made<f32, D, 0, H, 0, P, Tanh, true>, D, P>,
-    D,
-    0,
-    2,
->;
 
 /// The CPU time of the thread that made it (Linux' `schedstat`).
 struct CpuClock(File);

@@ -9,6 +9,8 @@
 //! - [`check_round_trip_f32`]: the round trip in `f32` within 1e-4;
 //! - [`gradient`]: reverse-mode gradients against finite differences;
 //! - [`spline`]: splines through their knots, and round trips at and around them.
+//!
+//! [`presets`] names torchflows' preset flows for the benchmarks and the timing examples.
 
 /// The README's code example, compiled and run as a doctest.
 #[cfg(doctest)]
@@ -161,4 +163,5 @@ where
 }
 
 pub mod gradient;
+pub mod presets;
 pub mod spline;
