@@ -73,43 +73,70 @@ pub(crate) fn affine<I: Isa>(isa: I, rows: &mut [Row], params: &[[Row; 2]], inve
 /// the rest of the map.
 #[inline(always)]
 fn affine_map<I: Isa, const INVERSE: bool>(isa: I, rows: &mut [Row], params: &[[Row; 2]]) -> Row {
-    let m = MIN_SCALE as f32;
-    let (half, near_min) = (isa.splat(0.5), isa.splat(AFFINE_NEAR_MIN as f32));
+    let half = isa.splat(0.5);
     let mut total = isa.splat(0.0);
     let mut exps = [[0.0; super::LANES]; CHUNK];
     for (rows, params) in rows.chunks_mut(CHUNK).zip(params.chunks(CHUNK)) {
         for (e, [u, _]) in exps.iter_mut().zip(params) {
             isa.store(near_exp::<I, INVERSE>(isa, isa.mul(isa.load(u), half)), e);
         }
-        for ((row, [u, beta]), e) in rows.iter_mut().zip(params).zip(&exps) {
-            let v = isa.mul(isa.load(u), half);
-            // `factor` is α, or 1 / α when `INVERSE`.
-            let (mut factor, mut log_alpha) = near_scale::<I, INVERSE>(isa, v, isa.load(e));
-            // The far form (`u / 2` below the near form's range, or NaN) is rare: only rows
-            // that have such a lane pay for it.
-            if u.iter().fold(false, |far, &u| far | !near(u * 0.5)) {
-                let far = isa.or(isa.lt(v, near_min), isa.is_nan(v));
-                let far_alpha =
-                    isa.add(isa.splat(m), isa.mul(isa.splat(1.0 - m), math::exp(isa, v)));
-                let far_factor = if INVERSE {
-                    isa.div(isa.splat(1.0), far_alpha)
-                } else {
-                    far_alpha
-                };
-                factor = isa.select(far, far_factor, factor);
-                log_alpha = isa.select(far, math::ln(isa, far_alpha), log_alpha);
-            }
-            let (x, beta) = (isa.load(row), isa.load(beta));
-            let mapped = if INVERSE {
-                isa.mul(isa.sub(x, beta), factor)
-            } else {
-                isa.add(isa.mul(factor, x), beta)
-            };
-            isa.store(mapped, row);
-            total = isa.add(total, log_alpha);
+        for ((row, params), e) in rows.iter_mut().zip(params).zip(&exps) {
+            total = isa.add(total, map_row::<I, INVERSE>(isa, row, params, isa.load(e)));
         }
     }
     let mut out = [0.0; super::LANES];
     isa.store(total, &mut out);
+    out
+}
+
+/// Maps `row` under its parameters `[u, β]` given the exponential `e` of the near form of its
+/// scale ([`near_exp`] of `u / 2`); returns its `log α`.
+#[inline(always)]
+fn map_row<I: Isa, const INVERSE: bool>(
+    isa: I,
+    row: &mut Row,
+    [u, beta]: &[Row; 2],
+    e: I::V,
+) -> I::V {
+    let m = MIN_SCALE as f32;
+    let (half, near_min) = (isa.splat(0.5), isa.splat(AFFINE_NEAR_MIN as f32));
+    let v = isa.mul(isa.load(u), half);
+    // `factor` is α, or 1 / α when `INVERSE`.
+    let (mut factor, mut log_alpha) = near_scale::<I, INVERSE>(isa, v, e);
+    // The far form (`u / 2` below the near form's range, or NaN) is rare: only rows that have
+    // such a lane pay for it.
+    if u.iter().fold(false, |far, &u| far | !near(u * 0.5)) {
+        let far = isa.or(isa.lt(v, near_min), isa.is_nan(v));
+        let far_alpha = isa.add(isa.splat(m), isa.mul(isa.splat(1.0 - m), math::exp(isa, v)));
+        let far_factor = if INVERSE {
+            isa.div(isa.splat(1.0), far_alpha)
+        } else {
+            far_alpha
+        };
+        factor = isa.select(far, far_factor, factor);
+        log_alpha = isa.select(far, math::ln(isa, far_alpha), log_alpha);
+    }
+    let (x, beta) = (isa.load(row), isa.load(beta));
+    let mapped = if INVERSE {
+        isa.mul(isa.sub(x, beta), factor)
+    } else {
+        isa.add(isa.mul(factor, x), beta)
+    };
+    isa.store(mapped, row);
+    log_alpha
+}
+
+/// [`affine`] of one row (`Σ_j` of one term): its exponential stays in registers, with no
+/// buffer of a chunk's (one event's elements as lanes).
+#[inline(always)]
+pub(crate) fn affine_row<I: Isa>(isa: I, row: &mut Row, params: &[Row; 2], inverse: bool) -> Row {
+    let v = isa.mul(isa.load(&params[0]), isa.splat(0.5));
+    let log_alpha = if inverse {
+        map_row::<I, true>(isa, row, params, near_exp::<I, true>(isa, v))
+    } else {
+        map_row::<I, false>(isa, row, params, near_exp::<I, false>(isa, v))
+    };
+    let mut out = [0.0; super::LANES];
+    isa.store(log_alpha, &mut out);
     out
 }

@@ -3,7 +3,7 @@
 //! answer), so a default build runs at full speed; without `std` the build's target features
 //! decide. Other architectures always use the scalar twin.
 
-use super::affine::affine;
+use super::affine::{affine, affine_row};
 use super::dense::{dense, dense_bias, dense_bias_fixed};
 use super::diagonal::scale_shift;
 use super::isa::{Isa, Row, Scalar};
@@ -15,25 +15,27 @@ use super::spline::{self, Spline};
 
 /// Defines the `f32` entry point `$name` that runs the generic kernel `$kernel` under the best
 /// instruction set, and one function per set compiled with that set's target features (generic
-/// over the entry's const parameters, if any: one instance per size).
+/// over the entry's const parameters, if any: one instance per size). The AVX2 set is `Avx2`
+/// unless another token of it is named after the kernel (`Avx2Half`).
 macro_rules! entry {
     (
         $(#[$doc:meta])* $name:ident $(<$(const $g:ident: $gt:ty),+>)? ($($arg:ident: $t:ty),*)
-            $(-> $r:ty)? => $kernel:path
+            $(-> $r:ty)? => $kernel:path $(, $set:ident)?
     ) => {
         $(#[$doc])*
         #[inline]
         pub(crate) fn $name $(<$(const $g: $gt),+>)? ($($arg: $t),*) $(-> $r)? {
             #[cfg(target_arch = "x86_64")]
             {
-                use super::x86::{Avx2, Avx512};
+                use super::x86::Avx512;
+                type Avx2Set = avx2_set!($($set)?);
 
                 #[target_feature(enable = "avx512f")]
                 fn avx512 $(<$(const $g: $gt),+>)? (isa: Avx512, $($arg: $t),*) $(-> $r)? {
                     $kernel(isa, $($arg),*)
                 }
                 #[target_feature(enable = "avx2,fma")]
-                fn avx2 $(<$(const $g: $gt),+>)? (isa: Avx2, $($arg: $t),*) $(-> $r)? {
+                fn avx2 $(<$(const $g: $gt),+>)? (isa: Avx2Set, $($arg: $t),*) $(-> $r)? {
                     $kernel(isa, $($arg),*)
                 }
 
@@ -41,13 +43,24 @@ macro_rules! entry {
                     // SAFETY: the token exists only when the CPU has AVX-512F.
                     return unsafe { avx512(isa, $($arg),*) };
                 }
-                if let Some(isa) = Avx2::new() {
+                if let Some(isa) = Avx2Set::new() {
                     // SAFETY: the token exists only when the CPU has AVX2 and FMA.
                     return unsafe { avx2(isa, $($arg),*) };
                 }
             }
             $kernel(Scalar, $($arg),*)
         }
+    };
+}
+
+/// The AVX2 token of an [`entry`]: `Avx2`, or the one named.
+#[cfg(target_arch = "x86_64")]
+macro_rules! avx2_set {
+    () => {
+        super::x86::Avx2
+    };
+    ($set:ident) => {
+        super::x86::$set
     };
 }
 
@@ -124,6 +137,19 @@ unary! {
     sigmoid_kernel => sigmoid;
     /// `ln(1 + e^x)` of every lane, in place.
     softplus_kernel => softplus;
+}
+
+entry! {
+    /// `tanh x` of the first [`SHORT`](super::SHORT) lanes of every row, in place (the others
+    /// are left as they are, or computed too): one register under AVX2.
+    tanh_short(rows: &mut [Row]) => tanh_kernel::kernel, Avx2Half
+}
+
+entry! {
+    /// [`affine_rows`] of one row on its first [`SHORT`](super::SHORT) lanes (the others are
+    /// left as they are, or mapped too; their log-scales are unspecified): one register under
+    /// AVX2 (see [`affine_row`]).
+    affine_short(row: &mut Row, params: &[Row; 2], inverse: bool) -> Row => affine_row, Avx2Half
 }
 
 entry! {

@@ -39,6 +39,10 @@ use nalgebra::SVector;
 /// One row of a lane block: one value per event.
 pub type Lanes<T> = [T; LANES];
 
+/// The lanes of a row that the short kernels ([`Kernels::tanh_short`],
+/// [`Kernels::affine_short`]) compute: one AVX2 register, for the few values of one event.
+pub const SHORT: usize = LANES / 2;
+
 /// The practical peak of `f32` fused multiply-adds on the calling thread's core, in FLOP/s:
 /// the best of 50 runs of 2¹⁸ rounds of the dense kernel's largest register block of
 /// independent multiply-adds, from registers only, under the instruction set the kernels use.
@@ -166,6 +170,29 @@ pub trait Kernels: Copy + Default + Sized {
     /// `ln(1 + e^x)` in place.
     fn softplus_lanes(rows: &mut [Lanes<Self>]);
 
+    /// [`tanh_lanes`](Kernels::tanh_lanes) of the first [`SHORT`] lanes of every row (the
+    /// others are left as they are, or computed too): for one event's values, where `f32`
+    /// under AVX2 computes one register instead of two.
+    #[inline]
+    fn tanh_short(rows: &mut [Lanes<Self>]) {
+        Self::tanh_lanes(rows);
+    }
+    /// [`affine_lanes`](Kernels::affine_lanes) of one row on its first [`SHORT`] lanes (the
+    /// others are left as they are, or mapped too; their log-scales are unspecified), as
+    /// [`tanh_short`](Kernels::tanh_short).
+    #[inline]
+    fn affine_short(
+        row: &mut Lanes<Self>,
+        params: &[Lanes<Self>; 2],
+        inverse: bool,
+    ) -> Lanes<Self> {
+        Self::affine_lanes(
+            core::slice::from_mut(row),
+            core::slice::from_ref(params),
+            inverse,
+        )
+    }
+
     /// Runs the lane kernel `kernel` over `values` as rows of [`LANES`] (the last row padded
     /// with zeros).
     #[inline]
@@ -255,6 +282,10 @@ impl Kernels for f32 {
         dispatch::affine_rows(rows, params, inverse)
     }
     #[inline]
+    fn affine_short(row: &mut Lanes<f32>, params: &[Lanes<f32>; 2], inverse: bool) -> Lanes<f32> {
+        dispatch::affine_short(row, params, inverse)
+    }
+    #[inline]
     fn masked_matvec(weight: &[f32], starts: &[usize], x: &[f32], out: &mut [f32]) {
         dispatch::masked_matvec(weight, starts, x, out);
     }
@@ -303,6 +334,10 @@ impl Kernels for f32 {
     #[inline]
     fn tanh_lanes(rows: &mut [Lanes<f32>]) {
         dispatch::tanh(rows);
+    }
+    #[inline]
+    fn tanh_short(rows: &mut [Lanes<f32>]) {
+        dispatch::tanh_short(rows);
     }
     #[inline]
     fn sigmoid_lanes(rows: &mut [Lanes<f32>]) {

@@ -1,7 +1,7 @@
 //! Every vector set against the scalar twin, and the twin against libm (in `f64`, rounded), over
 //! wide ranges and the edge values.
 
-use super::affine::affine;
+use super::affine::{affine, affine_row};
 use super::dense::{block, dense, dense_bias, dense_bias_fixed};
 use super::diagonal::scale_shift;
 use super::dispatch::{
@@ -11,7 +11,7 @@ use super::isa::{Isa, Row, Scalar};
 use super::masked::{self, plain};
 use super::peak::{chains, fma_loop};
 use super::spline::{Spline, rational_quadratic};
-use super::{Kernels, LANES, Lanes};
+use super::{Kernels, LANES, Lanes, SHORT};
 
 /// Inputs: edge values, a logarithmic sweep of both signs from the smallest subnormal to the
 /// largest finite `f32`, and a fine grid over `[-110, 110]`.
@@ -592,6 +592,63 @@ fn recip_matches<I: Isa>(isa: I) {
     }
 }
 
+/// The second half of `row` moved to the first (the rest zero), for the short kernels, which
+/// compute the first [`SHORT`] lanes only.
+fn high_half(row: &Row) -> Row {
+    let mut high = [0.0; LANES];
+    high[..SHORT].copy_from_slice(&row[SHORT..]);
+    high
+}
+
+/// The first [`SHORT`] lanes of `low`, then those of `high`.
+fn join(low: &Row, high: &Row) -> Row {
+    core::array::from_fn(|l| if l < SHORT { low[l] } else { high[l - SHORT] })
+}
+
+/// A short `tanh` kernel (one row, its first [`SHORT`] lanes) against the scalar twin on every
+/// input, each row by halves, to within 2 ulps (as `matches_the_twin`).
+fn short_tanh_matches(tanh: &dyn Fn(&mut Row)) {
+    let xs = inputs();
+    let mut want = rows(&xs);
+    tanh_kernel::kernel(Scalar, &mut want);
+    for (row, want) in rows(&xs).iter_mut().zip(&want) {
+        let mut high = high_half(row);
+        tanh(row);
+        tanh(&mut high);
+        for (&g, &w) in join(row, &high).iter().zip(want) {
+            assert!(ulps(g, w) <= 2.0, "short tanh: {g:e}, twin {w:e}");
+        }
+    }
+}
+
+/// A short affine kernel (one row, its first [`SHORT`] lanes; see [`short_tanh_matches`])
+/// against the scalar twin (see `affine_matches`).
+fn short_affine_matches(short: &dyn Fn(&mut Row, &[Row; 2], bool) -> Row) {
+    affine_follows(
+        &|rows, params, inverse| {
+            let mut total = [0.0; LANES];
+            for (row, [u, beta]) in rows.iter_mut().zip(params) {
+                let mut high = high_half(row);
+                let low_sum = short(row, &[*u, *beta], inverse);
+                let high_sum = short(&mut high, &[high_half(u), high_half(beta)], inverse);
+                *row = join(row, &high);
+                for (t, s) in total.iter_mut().zip(join(&low_sum, &high_sum)) {
+                    *t += s;
+                }
+            }
+            total
+        },
+        &|rows, params, inverse| affine(Scalar, rows, params, inverse),
+        2.0,
+    );
+}
+
+#[test]
+fn the_short_twins_match_the_twin() {
+    short_tanh_matches(&|row| tanh_kernel::kernel(Scalar, core::slice::from_mut(row)));
+    short_affine_matches(&|row, params, inverse| affine_row(Scalar, row, params, inverse));
+}
+
 #[test]
 fn the_affine_twin_follows_the_scalar_formulas() {
     // The twin's `expm1` is within 1.5 units of libm's, `f32`'s libm `expm1` within 1.
@@ -977,7 +1034,7 @@ fn vectorized_loops_compute_what_plain_loops_do() {
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::super::dispatch::*;
-    use super::super::x86::{Avx2, Avx512};
+    use super::super::x86::{Avx2, Avx2Half, Avx512};
     use super::*;
 
     /// The kernels of the set `I`.
@@ -1029,6 +1086,30 @@ mod x86 {
         fma_loop_matches(isa, Avx2::BLOCK);
         spline_matches(isa);
         masked_matches(isa);
+    }
+
+    #[test]
+    fn avx2_half_matches_the_twin() {
+        let Some(isa) = Avx2Half::new() else {
+            std::eprintln!("no AVX2 and FMA on this CPU: nothing to compare");
+            return;
+        };
+        short_tanh_matches(&|row| tanh_kernel::kernel(isa, core::slice::from_mut(row)));
+        short_affine_matches(&|row, params, inverse| affine_row(isa, row, params, inverse));
+        // The second half of a row is left as it is.
+        let mut row = [0.25; LANES];
+        tanh_kernel::kernel(isa, core::slice::from_mut(&mut row));
+        assert_eq!(row[SHORT..], [0.25; SHORT]);
+    }
+
+    #[test]
+    fn the_short_entry_points_match_the_twin() {
+        short_tanh_matches(&|row| {
+            <f32 as super::super::Kernels>::tanh_short(core::slice::from_mut(row));
+        });
+        short_affine_matches(&|row, params, inverse| {
+            <f32 as super::super::Kernels>::affine_short(row, params, inverse)
+        });
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The x86-64 vector sets: AVX-512F (one register per lane block) and AVX2 with FMA (two).
+//! The x86-64 vector sets: AVX-512F (one register per lane block) and AVX2 with FMA (two, or
+//! one on half a block).
 //!
 //! Each set is a token that can only be made when the CPU supports it ([`Avx512::new`],
 //! [`Avx2::new`]): that is the invariant every `unsafe` block here relies on.
@@ -18,6 +19,11 @@ pub(crate) struct Avx512(());
 /// AVX2 and FMA, proven present by construction.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Avx2(());
+
+/// [`Avx2`] on the first half of every lane block only, one register: for the values of one
+/// event, where a whole block would be mostly padding (the rest of a row is left as it is).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx2Half(());
 
 impl Avx512 {
     /// The token, when the CPU has AVX-512F (at run time under `std`, else when the build
@@ -46,9 +52,18 @@ impl Avx2 {
     }
 }
 
+impl Avx2Half {
+    /// The token, when the CPU has AVX2 and FMA (see [`Avx2::new`]).
+    #[inline]
+    pub(crate) fn new() -> Option<Self> {
+        Avx2::new().map(|_| Self(()))
+    }
+}
+
 /// Implements an operation of the token `$isa` by the intrinsic expression `$body`.
 macro_rules! op {
-    ($name:ident($($a:ident: $t:ty),*) -> $r:ty = $body:expr) => {
+    ($(#[$doc:meta])* $name:ident($($a:ident: $t:ty),*) -> $r:ty = $body:expr) => {
+        $(#[$doc])*
         #[inline(always)]
         fn $name(self, $($a: $t),*) -> $r {
             // SAFETY: the token exists only when the CPU has this instruction set (see `new`),
@@ -104,13 +119,72 @@ impl Isa for Avx512 {
         _mm512_mask_blend_ps(mask, otherwise, then));
 }
 
-/// Applies the AVX2 expression `$f` to both halves of the lane blocks.
+/// Applies the AVX2 expression `$body` to both halves of the lane blocks (`||`: a value for
+/// both).
 macro_rules! halves {
+    (|| $body:expr) => {
+        [$body; 2]
+    };
     (|$($a:ident),+| $body:expr) => {
         [
             { $(let $a = $a[0];)+ $body },
             { $(let $a = $a[1];)+ $body },
         ]
+    };
+}
+
+/// The AVX2 expression `$body` on one register (what [`halves`] does to each half).
+macro_rules! single {
+    (|$($a:ident),+| $body:expr) => {
+        $body
+    };
+    (|| $body:expr) => {
+        $body
+    };
+}
+
+/// The operations of an AVX2 set whose blocks are `$v` (one `__m256` or two), each intrinsic
+/// expression applied by `$each` ([`halves`] or [`single`]): every operation but `load`,
+/// `store` and the block size.
+macro_rules! avx2_ops {
+    ($v:ty, $each:ident) => {
+        op!(splat(x: f32) -> $v = $each!(|| _mm256_set1_ps(x)));
+        op!(add(a: $v, b: $v) -> $v = $each!(|a, b| _mm256_add_ps(a, b)));
+        op!(sub(a: $v, b: $v) -> $v = $each!(|a, b| _mm256_sub_ps(a, b)));
+        op!(mul(a: $v, b: $v) -> $v = $each!(|a, b| _mm256_mul_ps(a, b)));
+        op!(div(a: $v, b: $v) -> $v = $each!(|a, b| _mm256_div_ps(a, b)));
+        op!(recip(a: $v) -> $v = $each!(|a| _mm256_rcp_ps(a)));
+        op!(fma(a: $v, b: $v, c: $v) -> $v = $each!(|a, b, c| _mm256_fmadd_ps(a, b, c)));
+        op!(sqrt(a: $v) -> $v = $each!(|a| _mm256_sqrt_ps(a)));
+        op!(min(a: $v, b: $v) -> $v = $each!(|a, b| _mm256_min_ps(a, b)));
+        op!(max(a: $v, b: $v) -> $v = $each!(|a, b| _mm256_max_ps(a, b)));
+        op!(abs(a: $v) -> $v = $each!(|a| _mm256_castsi256_ps(_mm256_and_si256(
+            _mm256_castps_si256(a),
+            _mm256_set1_epi32(0x7FFF_FFFF)
+        ))));
+        op!(shift_to_exponent(a: $v) -> $v = $each!(|a| _mm256_castsi256_ps(
+            _mm256_slli_epi32::<23>(_mm256_castps_si256(a))
+        )));
+        op!(flip_sign(a: $v, s: $v) -> $v =
+            $each!(|a, s| _mm256_xor_ps(a, _mm256_and_ps(s, _mm256_set1_ps(-0.0)))));
+        op!(split_exponent(a: $v) -> ($v, $v) = {
+            let offset = $each!(|a| _mm256_sub_epi32(
+                _mm256_castps_si256(a),
+                _mm256_set1_epi32(SQRT_HALF)
+            ));
+            let e = $each!(|offset| _mm256_cvtepi32_ps(_mm256_srai_epi32::<23>(offset)));
+            let m = $each!(|offset| _mm256_castsi256_ps(_mm256_add_epi32(
+                _mm256_and_si256(offset, _mm256_set1_epi32(0x007F_FFFF)),
+                _mm256_set1_epi32(SQRT_HALF)
+            )));
+            (e, m)
+        });
+        op!(lt(a: $v, b: $v) -> $v = $each!(|a, b| _mm256_cmp_ps::<_CMP_LT_OQ>(a, b)));
+        op!(eq(a: $v, b: $v) -> $v = $each!(|a, b| _mm256_cmp_ps::<_CMP_EQ_OQ>(a, b)));
+        op!(is_nan(a: $v) -> $v = $each!(|a| _mm256_cmp_ps::<_CMP_UNORD_Q>(a, a)));
+        op!(or(either: $v, or: $v) -> $v = $each!(|either, or| _mm256_or_ps(either, or)));
+        op!(select(mask: $v, then: $v, otherwise: $v) -> $v =
+            $each!(|mask, then, otherwise| _mm256_blendv_ps(otherwise, then, mask)));
     };
 }
 
@@ -127,42 +201,19 @@ impl Isa for Avx2 {
         _mm256_storeu_ps(out.as_mut_ptr(), v[0]);
         _mm256_storeu_ps(out.as_mut_ptr().add(HALF), v[1]);
     });
-    op!(splat(x: f32) -> [__m256; 2] = [_mm256_set1_ps(x); 2]);
-    op!(add(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] = halves!(|a, b| _mm256_add_ps(a, b)));
-    op!(sub(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] = halves!(|a, b| _mm256_sub_ps(a, b)));
-    op!(mul(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] = halves!(|a, b| _mm256_mul_ps(a, b)));
-    op!(div(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] = halves!(|a, b| _mm256_div_ps(a, b)));
-    op!(recip(a: [__m256; 2]) -> [__m256; 2] = halves!(|a| _mm256_rcp_ps(a)));
-    op!(fma(a: [__m256; 2], b: [__m256; 2], c: [__m256; 2]) -> [__m256; 2] =
-        halves!(|a, b, c| _mm256_fmadd_ps(a, b, c)));
-    op!(sqrt(a: [__m256; 2]) -> [__m256; 2] = halves!(|a| _mm256_sqrt_ps(a)));
-    op!(min(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] = halves!(|a, b| _mm256_min_ps(a, b)));
-    op!(max(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] = halves!(|a, b| _mm256_max_ps(a, b)));
-    op!(abs(a: [__m256; 2]) -> [__m256; 2] = halves!(|a| _mm256_castsi256_ps(_mm256_and_si256(
-        _mm256_castps_si256(a),
-        _mm256_set1_epi32(0x7FFF_FFFF)
-    ))));
-    op!(shift_to_exponent(a: [__m256; 2]) -> [__m256; 2] = halves!(|a| _mm256_castsi256_ps(
-        _mm256_slli_epi32::<23>(_mm256_castps_si256(a))
-    )));
-    op!(flip_sign(a: [__m256; 2], s: [__m256; 2]) -> [__m256; 2] =
-        halves!(|a, s| _mm256_xor_ps(a, _mm256_and_ps(s, _mm256_set1_ps(-0.0)))));
-    op!(split_exponent(a: [__m256; 2]) -> ([__m256; 2], [__m256; 2]) = {
-        let offset = halves!(|a| _mm256_sub_epi32(_mm256_castps_si256(a), _mm256_set1_epi32(SQRT_HALF)));
-        let e = halves!(|offset| _mm256_cvtepi32_ps(_mm256_srai_epi32::<23>(offset)));
-        let m = halves!(|offset| _mm256_castsi256_ps(_mm256_add_epi32(
-            _mm256_and_si256(offset, _mm256_set1_epi32(0x007F_FFFF)),
-            _mm256_set1_epi32(SQRT_HALF)
-        )));
-        (e, m)
-    });
-    op!(lt(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] =
-        halves!(|a, b| _mm256_cmp_ps::<_CMP_LT_OQ>(a, b)));
-    op!(eq(a: [__m256; 2], b: [__m256; 2]) -> [__m256; 2] =
-        halves!(|a, b| _mm256_cmp_ps::<_CMP_EQ_OQ>(a, b)));
-    op!(is_nan(a: [__m256; 2]) -> [__m256; 2] = halves!(|a| _mm256_cmp_ps::<_CMP_UNORD_Q>(a, a)));
-    op!(or(either: [__m256; 2], or: [__m256; 2]) -> [__m256; 2] =
-        halves!(|either, or| _mm256_or_ps(either, or)));
-    op!(select(mask: [__m256; 2], then: [__m256; 2], otherwise: [__m256; 2]) -> [__m256; 2] =
-        halves!(|mask, then, otherwise| _mm256_blendv_ps(otherwise, then, mask)));
+    avx2_ops!([__m256; 2], halves);
+}
+
+impl Isa for Avx2Half {
+    type V = __m256;
+    type M = __m256;
+    /// 8 of the 16 `ymm` registers.
+    const BLOCK: usize = 8;
+    op!(
+        /// The first half of the row.
+        load(x: &Row) -> __m256 = _mm256_loadu_ps(x.as_ptr()));
+    op!(
+        /// Into the first half of the row; the second is left as it is.
+        store(v: __m256, out: &mut Row) -> () = _mm256_storeu_ps(out.as_mut_ptr(), v));
+    avx2_ops!(__m256, single);
 }

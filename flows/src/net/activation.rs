@@ -3,7 +3,7 @@
 use nalgebra::SVector;
 
 use crate::Real;
-use crate::kernel::Lanes;
+use crate::kernel::{Lanes, SHORT};
 
 /// An elementwise nonlinearity.
 pub trait Activation: Copy + Default + core::fmt::Debug {
@@ -51,11 +51,16 @@ impl Activation for Tanh {
     fn apply_lanes<T: Real>(rows: &mut [Lanes<T>]) {
         T::tanh_lanes(rows);
     }
-    /// By the lane kernel on padded rows when the kernels are vector code.
+    /// By the lane kernel on padded rows when the kernels are vector code (the short kernel
+    /// for at most [`SHORT`] values).
     #[inline]
     fn apply_vector<T: Real, const N: usize>(mut v: SVector<T, N>) -> SVector<T, N> {
         if T::VECTORIZED {
-            T::by_rows(v.as_mut_slice(), T::tanh_lanes);
+            if N <= SHORT {
+                T::by_rows(v.as_mut_slice(), T::tanh_short);
+            } else {
+                T::by_rows(v.as_mut_slice(), T::tanh_lanes);
+            }
             v
         } else {
             v.map(Self::apply)
