@@ -3,7 +3,7 @@
 use nalgebra::SVector;
 
 use crate::Real;
-use crate::kernel::{Lanes, SHORT};
+use crate::kernel::{LANES, Lanes, SHORT};
 
 /// An elementwise nonlinearity.
 pub trait Activation: Copy + Default + core::fmt::Debug {
@@ -57,7 +57,10 @@ impl Activation for Tanh {
     fn apply_vector<T: Real, const N: usize>(mut v: SVector<T, N>) -> SVector<T, N> {
         if T::VECTORIZED {
             if N <= SHORT {
-                T::by_rows(v.as_mut_slice(), T::tanh_short);
+                let mut row = [T::zero(); LANES];
+                row.iter_mut().zip(v.iter()).for_each(|(r, v)| *r = *v);
+                T::tanh_short(core::slice::from_mut(&mut row));
+                v.iter_mut().zip(row).for_each(|(v, r)| *v = r);
             } else {
                 T::by_rows(v.as_mut_slice(), T::tanh_lanes);
             }
