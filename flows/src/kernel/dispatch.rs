@@ -146,6 +146,11 @@ entry! {
 }
 
 entry! {
+    /// [`affine_rows`] of one row (see [`affine_row`]).
+    affine_one(row: &mut Row, params: &[Row; 2], inverse: bool) -> Row => affine_row
+}
+
+entry! {
     /// [`affine_rows`] of one row on its first [`SHORT`](super::SHORT) lanes (the others are
     /// left as they are, or mapped too; their log-scales are unspecified): one register under
     /// AVX2 (see [`affine_row`]).

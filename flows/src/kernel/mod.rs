@@ -177,6 +177,16 @@ pub trait Kernels: Copy + Default + Sized {
     fn tanh_short(rows: &mut [Lanes<Self>]) {
         Self::tanh_lanes(rows);
     }
+    /// [`affine_lanes`](Kernels::affine_lanes) of one row (`f32`: its exponential kept in
+    /// registers, where the rows of a block are buffered): one event's elements as lanes.
+    #[inline]
+    fn affine_row(row: &mut Lanes<Self>, params: &[Lanes<Self>; 2], inverse: bool) -> Lanes<Self> {
+        Self::affine_lanes(
+            core::slice::from_mut(row),
+            core::slice::from_ref(params),
+            inverse,
+        )
+    }
     /// [`affine_lanes`](Kernels::affine_lanes) of one row on its first [`SHORT`] lanes (the
     /// others are left as they are, or mapped too; their log-scales are unspecified), as
     /// [`tanh_short`](Kernels::tanh_short).
@@ -186,11 +196,7 @@ pub trait Kernels: Copy + Default + Sized {
         params: &[Lanes<Self>; 2],
         inverse: bool,
     ) -> Lanes<Self> {
-        Self::affine_lanes(
-            core::slice::from_mut(row),
-            core::slice::from_ref(params),
-            inverse,
-        )
+        Self::affine_row(row, params, inverse)
     }
 
     /// Runs the lane kernel `kernel` over `values` as rows of [`LANES`] (the last row padded
@@ -280,6 +286,10 @@ impl Kernels for f32 {
         inverse: bool,
     ) -> Lanes<f32> {
         dispatch::affine_rows(rows, params, inverse)
+    }
+    #[inline]
+    fn affine_row(row: &mut Lanes<f32>, params: &[Lanes<f32>; 2], inverse: bool) -> Lanes<f32> {
+        dispatch::affine_one(row, params, inverse)
     }
     #[inline]
     fn affine_short(row: &mut Lanes<f32>, params: &[Lanes<f32>; 2], inverse: bool) -> Lanes<f32> {

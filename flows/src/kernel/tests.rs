@@ -560,6 +560,15 @@ fn affine_matches<I: Isa>(isa: I) {
         &|rows, params, inverse| affine(Scalar, rows, params, inverse),
         2.0,
     );
+    affine_follows(
+        &|rows, params, inverse| {
+            by_row(rows, params, inverse, &|row, params, inverse| {
+                affine_row(isa, row, params, inverse)
+            })
+        },
+        &|rows, params, inverse| affine(Scalar, rows, params, inverse),
+        2.0,
+    );
 }
 
 /// The reciprocal estimate of the set `isa` within `1.5 · 2^-12` of `1 / x` over normal values of
@@ -643,8 +652,33 @@ fn short_affine_matches(short: &dyn Fn(&mut Row, &[Row; 2], bool) -> Row) {
     );
 }
 
+/// `rows` mapped one at a time by the one-row affine kernel `one`, the log-scales summed.
+fn by_row(
+    rows: &mut [Row],
+    params: &[[Row; 2]],
+    inverse: bool,
+    one: &dyn Fn(&mut Row, &[Row; 2], bool) -> Row,
+) -> Row {
+    let mut total = [0.0; LANES];
+    for (row, params) in rows.iter_mut().zip(params) {
+        for (t, s) in total.iter_mut().zip(one(row, params, inverse)) {
+            *t += s;
+        }
+    }
+    total
+}
+
 #[test]
-fn the_short_twins_match_the_twin() {
+fn the_one_row_twins_match_the_twin() {
+    affine_follows(
+        &|rows, params, inverse| {
+            by_row(rows, params, inverse, &|row, params, inverse| {
+                affine_row(Scalar, row, params, inverse)
+            })
+        },
+        &|rows, params, inverse| affine(Scalar, rows, params, inverse),
+        2.0,
+    );
     short_tanh_matches(&|row| tanh_kernel::kernel(Scalar, core::slice::from_mut(row)));
     short_affine_matches(&|row, params, inverse| affine_row(Scalar, row, params, inverse));
 }
@@ -1157,6 +1191,15 @@ mod x86 {
         affine_follows(
             &|rows, params, inverse| {
                 <f32 as super::super::Kernels>::affine_lanes(rows, params, inverse)
+            },
+            &|rows, params, inverse| affine(Scalar, rows, params, inverse),
+            2.0,
+        );
+        affine_follows(
+            &|rows, params, inverse| {
+                by_row(rows, params, inverse, &|row, params, inverse| {
+                    <f32 as super::super::Kernels>::affine_row(row, params, inverse)
+                })
             },
             &|rows, params, inverse| affine(Scalar, rows, params, inverse),
             2.0,

@@ -6,7 +6,7 @@ use rand::Rng;
 use crate::batch::{Block, LANES};
 use crate::gradient::{BijectionGradient, Derivatives, TransformerGradient, Upstream};
 use crate::net::{AutoregressiveGradient, AutoregressiveTransform, Made};
-use crate::transformer::{Affine, InverseAffine, Transformer};
+use crate::transformer::{Affine, InverseAffine, Transformer, columns};
 use crate::{Bijection, Inverse, Parameters, Path, Random, Real};
 
 /// A masked autoregressive layer (Papamakarios et al. 2017): `z_i = Tr(x_i; h_i(x_<i, context))`,
@@ -42,12 +42,9 @@ where
     fn forward(&self, x: &SVector<T, D>, context: &SVector<T, C>) -> (SVector<T, D>, T) {
         let h = self.conditioner.eval(x, context);
         let mut z = *x;
-        let mut log_det = T::zero();
-        for ((z, &x), h) in z.iter_mut().zip(x.iter()).zip(h.column_iter()) {
-            let (y, ld) = self.transformer.forward(x, &h.into_owned());
-            *z = y;
-            log_det += ld;
-        }
+        let log_det = self
+            .transformer
+            .forward_elements(z.as_mut_slice(), &columns(&h));
         (z, log_det)
     }
 

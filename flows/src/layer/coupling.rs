@@ -10,7 +10,7 @@ use crate::gradient::{
 };
 use crate::kernel::Lanes;
 use crate::net::ConditionerTransform;
-use crate::transformer::Transformer;
+use crate::transformer::{Transformer, columns};
 use crate::{Bijection, Parameters, Path, Random, Real};
 
 /// A coupling layer: the source part of the event (chosen by a [`Partition`]) passes unchanged and,
@@ -86,18 +86,6 @@ impl<Tr: Default, Net, const D: usize, const A: usize, const B: usize, const P: 
         }
         (output, log_det)
     }
-}
-
-/// The columns of the conditioner's output `h`: the parameters of each target element.
-#[inline]
-fn columns<T: Real, const P: usize, const B: usize>(h: &SMatrix<T, P, B>) -> [SVector<T, P>; B] {
-    let mut params = [SVector::<T, P>::zeros(); B];
-    for (p, column) in params.iter_mut().zip(h.as_slice().chunks_exact(P)) {
-        if let Ok(column) = <[T; P]>::try_from(column) {
-            *p = SVector::from(column);
-        }
-    }
-    params
 }
 
 impl<T, Tr, Net, const D: usize, const A: usize, const B: usize, const C: usize, const P: usize>

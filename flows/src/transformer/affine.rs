@@ -133,8 +133,8 @@ fn map_shared<T: Real, X>(xs: &mut [X], h: &[SVector<T, 2>], map: impl Fn(&mut X
 }
 
 /// Maps the elements `x` of one event, forward or (when `inverse`) inverse, under their
-/// parameters `h`, by the affine lane kernel with the elements as the lanes of rows (the short
-/// kernel for at most [`SHORT`] of them); returns `Σ_j log α_j`.
+/// parameters `h`, by the one-row affine kernels with the elements as the lanes of rows (the
+/// short kernel for at most [`SHORT`] of them); returns `Σ_j log α_j`.
 #[inline]
 fn map_event<T: Real>(x: &mut [T], h: &[SVector<T, 2>], inverse: bool) -> T {
     let mut total = T::zero();
@@ -149,11 +149,7 @@ fn map_event<T: Real>(x: &mut [T], h: &[SVector<T, 2>], inverse: bool) -> T {
         let log_alpha = if x.len() <= SHORT {
             T::affine_short(&mut row, &params, inverse)
         } else {
-            T::affine_lanes(
-                core::slice::from_mut(&mut row),
-                core::slice::from_ref(&params),
-                inverse,
-            )
+            T::affine_row(&mut row, &params, inverse)
         };
         for ((x, y), log_alpha) in x.iter_mut().zip(row).zip(log_alpha) {
             *x = y;

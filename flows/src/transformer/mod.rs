@@ -32,7 +32,7 @@ pub use knots::Parameterization;
 pub use linear_rational::LinearRational;
 pub use rational_quadratic::{DEFAULT_BOUND, RationalQuadratic};
 
-use nalgebra::SVector;
+use nalgebra::{SMatrix, SVector};
 
 use crate::Real;
 use crate::batch::{Block, LANES};
@@ -134,6 +134,21 @@ fn each_element<T: Real, const P: usize>(
         log_det += d;
     }
     log_det
+}
+
+/// The columns of a conditioner's output `h`: the parameters of each element, for
+/// [`Transformer::forward_elements`] and [`Transformer::inverse_elements`].
+#[inline]
+pub(crate) fn columns<T: Real, const P: usize, const B: usize>(
+    h: &SMatrix<T, P, B>,
+) -> [SVector<T, P>; B] {
+    let mut params = [SVector::<T, P>::zeros(); B];
+    for (p, column) in params.iter_mut().zip(h.as_slice().chunks_exact(P)) {
+        if let Ok(column) = <[T; P]>::try_from(column) {
+            *p = SVector::from(column);
+        }
+    }
+    params
 }
 
 /// Applies `map` to every value of the lane rows `x` under the matching parameters.
