@@ -78,9 +78,9 @@ pub(crate) fn exp<I: Isa>(isa: I, x: I::V) -> I::V {
     isa.mul(isa.fma(s, q, s), factor)
 }
 
-/// `e^x` for `x ≤ 0` (or NaN): [`exp`] without the choice of factors.
+/// `e^x` for `x ≤ 0` (or NaN): [`exp`] without the choice of factors (the same values).
 #[inline(always)]
-fn exp_negative<I: Isa>(isa: I, x: I::V) -> I::V {
+pub(crate) fn exp_negative<I: Isa>(isa: I, x: I::V) -> I::V {
     let (s, q) = exp_parts(isa, isa.max(isa.splat(-104.0), x), isa.splat(64.0));
     isa.mul(isa.fma(s, q, s), isa.splat(TWO_TO_MINUS_64))
 }

@@ -32,33 +32,56 @@ pub(crate) struct Spline {
     pub inverse: bool,
 }
 
-/// The bin a lane's value falls in, with the softplus arguments of its two knot derivatives.
+/// The bin a lane's value falls in (its knots `(x0, y0)` and `(x1, y1)`), with the softplus
+/// arguments of its two knot derivatives.
 struct Bin<V> {
     k: V,
     x0: V,
-    width: V,
+    x1: V,
     y0: V,
-    height: V,
+    y1: V,
     left: V,
     right: V,
 }
 
-/// The logits `u` in `rows` become `exp(u − max u)`; returns `1 / Σ`: the softmax is
-/// `rows[j] / Σ`. (No closures in the kernels: they would not inherit the set's target features.)
+/// The width and height logits of the raw parameters `params` into `x` and `y` (`K` rows each),
+/// each as `exp(u − max u)` of its own largest logit: returns `(1 / Σ x, 1 / Σ y)`, the softmaxes
+/// are `x[j] / Σ x` and `y[j] / Σ y`. The two sets of exponentials, independent, run in one loop.
+/// (No closures in the kernels: they would not inherit the set's target features.)
 #[inline(always)]
-fn softmax<I: Isa>(isa: I, rows: &mut [Row]) -> I::V {
-    let mut max = raw(isa, rows, 0);
-    for row in rows.iter() {
-        let u = isa.load(row);
-        max = isa.select(isa.lt(max, u), u, max);
+fn softmaxes<I: Isa>(
+    isa: I,
+    s: &Spline,
+    params: &[Row],
+    x: &mut [Row],
+    y: &mut [Row],
+) -> (I::V, I::V) {
+    let bins = x.len();
+    let (ux_in_heights, uy_scale) = (isa.splat(s.ux_in_heights), isa.splat(s.uy_scale));
+    let (mut max_x, mut max_y) = (isa.splat(0.0), isa.splat(0.0));
+    for (j, (x, y)) in x.iter_mut().zip(y.iter_mut()).enumerate() {
+        let (ux, uy) = (raw(isa, params, j), raw(isa, params, bins + j));
+        let uh = isa.fma(ux_in_heights, ux, isa.mul(uy_scale, uy));
+        isa.store(ux, x);
+        isa.store(uh, y);
+        // `max` keeps its second operand when either is NaN: a NaN first logit stays.
+        (max_x, max_y) = if j == 0 {
+            (ux, uh)
+        } else {
+            (isa.max(ux, max_x), isa.max(uh, max_y))
+        };
     }
-    let mut sum = isa.splat(0.0);
-    for row in rows.iter_mut() {
-        let e = math::exp(isa, isa.sub(isa.load(row), max));
-        sum = isa.add(sum, e);
-        isa.store(e, row);
+    let (mut sum_x, mut sum_y) = (isa.splat(0.0), isa.splat(0.0));
+    for (x, y) in x.iter_mut().zip(y.iter_mut()) {
+        let ex = math::exp_negative(isa, isa.sub(isa.load(x), max_x));
+        let ey = math::exp_negative(isa, isa.sub(isa.load(y), max_y));
+        sum_x = isa.add(sum_x, ex);
+        sum_y = isa.add(sum_y, ey);
+        isa.store(ex, x);
+        isa.store(ey, y);
     }
-    isa.div(isa.splat(1.0), sum)
+    let one = isa.splat(1.0);
+    (isa.div(one, sum_x), isa.div(one, sum_y))
 }
 
 /// Row `p` of `params` (zeros past their end).
@@ -90,17 +113,17 @@ fn derivative<I: Isa>(isa: I, s: &Spline, argument: I::V, k: I::V, end: f32) -> 
     )
 }
 
-/// `new` in the lanes of `take`, else `old`.
+/// `old` in the lanes of `keep`, else `new`.
 #[inline(always)]
-fn pick<I: Isa>(isa: I, take: I::M, new: Bin<I::V>, old: Bin<I::V>) -> Bin<I::V> {
+fn pick<I: Isa>(isa: I, keep: I::M, old: Bin<I::V>, new: Bin<I::V>) -> Bin<I::V> {
     Bin {
-        k: isa.select(take, new.k, old.k),
-        x0: isa.select(take, new.x0, old.x0),
-        width: isa.select(take, new.width, old.width),
-        y0: isa.select(take, new.y0, old.y0),
-        height: isa.select(take, new.height, old.height),
-        left: isa.select(take, new.left, old.left),
-        right: isa.select(take, new.right, old.right),
+        k: isa.select(keep, old.k, new.k),
+        x0: isa.select(keep, old.x0, new.x0),
+        x1: isa.select(keep, old.x1, new.x1),
+        y0: isa.select(keep, old.y0, new.y0),
+        y1: isa.select(keep, old.y1, new.y1),
+        left: isa.select(keep, old.left, new.left),
+        right: isa.select(keep, old.right, new.right),
     }
 }
 
@@ -133,32 +156,23 @@ pub(crate) fn rational_quadratic<I: Isa>(
         return;
     }
     let (ex, ey) = scratch.split_at_mut(bins);
-    let (ux_in_heights, uy_scale) = (isa.splat(s.ux_in_heights), isa.splat(s.uy_scale));
-    for (j, (x, y)) in ex.iter_mut().zip(ey.iter_mut()).enumerate() {
-        let (ux, uy) = (raw(isa, params, j), raw(isa, params, bins + j));
-        isa.store(ux, x);
-        isa.store(
-            isa.add(isa.mul(ux_in_heights, ux), isa.mul(uy_scale, uy)),
-            y,
-        );
-    }
-    let scale_x = softmax(isa, ex);
-    let scale_y = softmax(isa, ey);
+    let (scale_x, scale_y) = softmaxes(isa, s, params, ex, ey);
     let v = isa.load(value);
     let bin = locate(isa, s, v, params, (ex, scale_x), (ey, scale_y));
+    let (width, height) = (isa.sub(bin.x1, bin.x0), isa.sub(bin.y1, bin.y0));
 
     // The knot derivatives: softplus of the two selected arguments, fixed at the ends.
     let d0 = derivative(isa, s, bin.left, bin.k, 0.0);
     let d1 = derivative(isa, s, bin.right, bin.k, (bins - 1) as f32);
 
     let (one, two) = (isa.splat(1.0), isa.splat(2.0));
-    let slope = isa.div(bin.height, bin.width);
+    let slope = isa.div(height, width);
     let xi = if s.inverse {
         // The root in [0, 1] of a ξ² + b ξ + c = 0, in the form without cancellation.
         let dy = isa.sub(v, bin.y0);
         let g = isa.sub(isa.add(d1, d0), isa.mul(two, slope));
-        let a = isa.fma(dy, g, isa.mul(bin.height, isa.sub(slope, d0)));
-        let b = isa.sub(isa.mul(bin.height, d0), isa.mul(dy, g));
+        let a = isa.fma(dy, g, isa.mul(height, isa.sub(slope, d0)));
+        let b = isa.sub(isa.mul(height, d0), isa.mul(dy, g));
         let c = isa.mul(isa.sub(isa.splat(0.0), slope), dy);
         let disc = isa.sub(isa.mul(b, b), isa.mul(isa.splat(4.0), isa.mul(a, c)));
         let zero = isa.splat(0.0);
@@ -167,17 +181,19 @@ pub(crate) fn rational_quadratic<I: Isa>(
         let minus = isa.div(isa.mul(two, c), isa.sub(isa.sub(zero, b), root));
         clamp_unit(isa, isa.select(isa.lt(b, zero), plus, minus))
     } else {
-        clamp_unit(isa, isa.div(isa.sub(v, bin.x0), bin.width))
+        clamp_unit(isa, isa.div(isa.sub(v, bin.x0), width))
     };
     let theta = isa.mul(xi, isa.sub(one, xi));
     let one_minus = isa.sub(one, xi);
     let xi2 = isa.mul(xi, xi);
     let den = isa.fma(isa.sub(isa.add(d1, d0), isa.mul(two, slope)), theta, slope);
+    // One division by `den` for the map and the log-derivative.
+    let inverse_den = isa.div(one, den);
     let mapped = if s.inverse {
-        isa.fma(xi, bin.width, bin.x0)
+        isa.fma(xi, width, bin.x0)
     } else {
         let r = isa.fma(slope, xi2, isa.mul(d0, theta));
-        isa.add(bin.y0, isa.div(isa.mul(bin.height, r), den))
+        isa.fma(isa.mul(height, r), inverse_den, bin.y0)
     };
     // dy/dx = s² (d1 ξ² + 2 s θ + d0 (1 − ξ)²) / den², whose logarithm is taken once.
     let numerator = isa.fma(
@@ -189,7 +205,7 @@ pub(crate) fn rational_quadratic<I: Isa>(
             isa.mul(d0, isa.mul(one_minus, one_minus)),
         ),
     );
-    let q = isa.div(slope, den);
+    let q = isa.mul(slope, inverse_den);
     let ln_derivative = math::ln(isa, isa.mul(isa.mul(q, q), numerator));
 
     // The identity outside the interval (NaN stays inside: it maps to NaN).
@@ -207,7 +223,7 @@ pub(crate) fn rational_quadratic<I: Isa>(
 
 /// The bin of each lane's `v` (an input, or an output for the inverse) among the knots of the
 /// softmax weights `x.0[j] · x.1`, `y.0[j] · y.1`: the last bin whose left knot is at most `v`,
-/// the first for NaN.
+/// the last for NaN.
 #[inline(always)]
 fn locate<I: Isa>(
     isa: I,
@@ -227,19 +243,21 @@ fn locate<I: Isa>(
         isa.mul(isa.splat(spread), x.1),
         isa.mul(isa.splat(spread), y.1),
     );
+    let zero = isa.splat(0.0);
     let mut bin = Bin {
-        k: isa.splat(0.0),
+        k: zero,
         x0: minus_b,
-        width: two_b,
+        x1: b,
         y0: minus_b,
-        height: two_b,
-        left: isa.splat(0.0),
-        right: isa.splat(0.0),
+        y1: b,
+        left: zero,
+        right: zero,
     };
-    let (mut cx, mut cy) = (isa.splat(0.0), isa.splat(0.0));
-    let mut left_argument = isa.splat(0.0);
+    let (mut cx, mut cy) = (zero, zero);
+    // Each bin's left knot is the previous one's right knot (the first: `−B`, `2B · 0 − B`).
+    let (mut left_x, mut left_y) = (minus_b, minus_b);
+    let mut left_argument = zero;
     for (j, (px, py)) in x.0.iter().zip(y.0).enumerate() {
-        let (left_x, left_y) = (isa.fma(two_b, cx, minus_b), isa.fma(two_b, cy, minus_b));
         cx = isa.add(cx, isa.fma(spread_x, isa.load(px), min_bin));
         cy = isa.add(cy, isa.fma(spread_y, isa.load(py), min_bin));
         let last = j + 1 == bins;
@@ -249,26 +267,27 @@ fn locate<I: Isa>(
             (isa.fma(two_b, cx, minus_b), isa.fma(two_b, cy, minus_b))
         };
         let right_argument = if last {
-            isa.splat(0.0)
+            zero
         } else {
             argument(isa, s, params, j + 1)
         };
         let candidate = Bin {
             k: isa.splat(j as f32),
             x0: left_x,
-            width: isa.sub(right_x, left_x),
+            x1: right_x,
             y0: left_y,
-            height: isa.sub(right_y, left_y),
+            y1: right_y,
             left: left_argument,
             right: right_argument,
         };
-        if j == 0 {
-            bin = candidate;
+        bin = if j == 0 {
+            candidate
         } else {
-            let take = ge(isa, v, if s.inverse { left_y } else { left_x });
-            bin = pick(isa, take, candidate, bin);
-        }
-        left_argument = right_argument;
+            // Below the left knot: the bin found so far stays (NaN takes every bin in turn).
+            let below = isa.lt(v, if s.inverse { left_y } else { left_x });
+            pick(isa, below, bin, candidate)
+        };
+        (left_x, left_y, left_argument) = (right_x, right_y, right_argument);
     }
     bin
 }
