@@ -2,7 +2,7 @@
 
 use nalgebra::SVector;
 
-use crate::batch::{Block, Contexts, LANES, check_batch, from_block, to_block};
+use crate::batch::{Block, Contexts, GROUP, LANES, check_batch, from_block, to_block};
 use crate::distribution::Distribution;
 use crate::{Error, Real};
 
@@ -42,9 +42,41 @@ pub trait Bijection<T: Real, const D: usize, const C: usize> {
         each_lane(z, contexts, log_det, |z, c| self.inverse(z, c));
     }
 
+    /// Maps several lane blocks from data to latent in place (block `x[b]` under the contexts
+    /// `contexts[b]`, adding into `log_det[b]`), as [`forward_lanes`](Bijection::forward_lanes)
+    /// on each. Compositions override this to run each layer over all the blocks in turn, and
+    /// layers whose per-call work does not depend on the events (the scales of ActNorm and of
+    /// elementwise layers) to do it once for all of them.
+    #[inline]
+    fn forward_blocks(
+        &self,
+        x: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        log_det: &mut [[T; LANES]],
+    ) {
+        for ((x, c), ld) in x.iter_mut().zip(contexts).zip(log_det) {
+            self.forward_lanes(x, c, ld);
+        }
+    }
+
+    /// Maps several lane blocks from latent to data in place; see
+    /// [`forward_blocks`](Bijection::forward_blocks).
+    #[inline]
+    fn inverse_blocks(
+        &self,
+        z: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        log_det: &mut [[T; LANES]],
+    ) {
+        for ((z, c), ld) in z.iter_mut().zip(contexts).zip(log_det) {
+            self.inverse_lanes(z, c, ld);
+        }
+    }
+
     /// Maps a batch from data to latent in place, adding each event's `log|det dz/dx|` into the
     /// matching entry of `log_det`: whole lane blocks through
-    /// [`forward_lanes`](Bijection::forward_lanes), the rest one event at a time.
+    /// [`forward_blocks`](Bijection::forward_blocks) (up to [`GROUP`] at a time), the rest one
+    /// event at a time.
     ///
     /// # Errors
     /// [`Error::Length`] unless `log_det` (and per-event `contexts`) have one entry per event;
@@ -61,8 +93,8 @@ pub trait Bijection<T: Real, const D: usize, const C: usize> {
             contexts,
             log_det,
             |x, c, ld, events| {
-                self.forward_lanes(x, c, ld);
-                from_block(x, events);
+                self.forward_blocks(x, c, ld);
+                from_blocks(x, events);
             },
             |x, c, ld| map_one(x, ld, self.forward(x, c)),
         );
@@ -86,8 +118,8 @@ pub trait Bijection<T: Real, const D: usize, const C: usize> {
             contexts,
             log_det,
             |z, c, ld, events| {
-                self.inverse_lanes(z, c, ld);
-                from_block(z, events);
+                self.inverse_blocks(z, c, ld);
+                from_blocks(z, events);
             },
             |z, c, ld| map_one(z, ld, self.inverse(z, c)),
         );
@@ -141,7 +173,7 @@ fn map_one<T: Real, const D: usize>(
 
 /// `log p(z) + log|det dz/dx|` of every event `x` of `events` into `log_prob`, where `(z,
 /// log|det dz/dx|)` is `bijection`'s forward map and `p` the density of `base`: whole lane blocks
-/// through [`Bijection::forward_lanes`] and [`Distribution::log_prob_lanes`] (their latent events
+/// through [`Bijection::forward_blocks`] and [`Distribution::log_prob_lanes`] (their latent events
 /// are not written back), the rest one event at a time. `log_prob` holds zeros, or log-dets to
 /// add to (lengths checked by the caller).
 #[inline]
@@ -161,9 +193,11 @@ pub(crate) fn log_prob_by_blocks<T, B, Base, const D: usize, const C: usize>(
         contexts,
         log_prob,
         |z, c, lp, _| {
-            bijection.forward_lanes(z, c, lp);
-            for (lp, p) in lp.iter_mut().zip(base.log_prob_lanes(z)) {
-                *lp = p + *lp;
+            bijection.forward_blocks(z, c, lp);
+            for (z, lp) in z.iter().zip(lp) {
+                for (lp, p) in lp.iter_mut().zip(base.log_prob_lanes(z)) {
+                    *lp = p + *lp;
+                }
             }
         },
         |x, c, lp| {
@@ -173,31 +207,48 @@ pub(crate) fn log_prob_by_blocks<T, B, Base, const D: usize, const C: usize>(
     );
 }
 
-/// Runs `lanes` over the lane blocks of the whole blocks of `events` (with the events, for it to
-/// write back) and `one` over the rest, each with its entries of `log_det` (lengths checked by
-/// the caller).
+/// Writes the lane blocks `blocks` back into `events` (one block per [`LANES`] events).
+#[inline]
+fn from_blocks<T: Real, const D: usize>(
+    blocks: &[Block<T, D>],
+    events: &mut [[SVector<T, D>; LANES]],
+) {
+    for (block, events) in blocks.iter().zip(events) {
+        from_block(block, events);
+    }
+}
+
+/// Runs `lanes` over the lane blocks of the whole blocks of `events`, up to [`GROUP`] at a time
+/// (with the events, for it to write back), and `one` over the rest, each with its entries of
+/// `log_det` (lengths checked by the caller).
 #[inline]
 fn by_blocks<T: Real, const D: usize, const C: usize>(
     events: &mut [SVector<T, D>],
     contexts: Contexts<'_, T, C>,
     log_det: &mut [T],
-    lanes: impl Fn(&mut Block<T, D>, &Block<T, C>, &mut [T; LANES], &mut [SVector<T, D>; LANES]),
+    lanes: impl Fn(&mut [Block<T, D>], &[Block<T, C>], &mut [[T; LANES]], &mut [[SVector<T, D>; LANES]]),
     one: impl Fn(&mut SVector<T, D>, &SVector<T, C>, &mut T),
 ) {
     let mut start = 0;
     let (blocks, rest) = events.as_chunks_mut::<LANES>();
     let (ld_blocks, ld_rest) = log_det.as_chunks_mut::<LANES>();
-    for (events, ld) in blocks.iter_mut().zip(ld_blocks) {
-        let mut block = to_block(events);
-        let mut context_events = [SVector::<T, C>::zeros(); LANES];
-        for (c, given) in context_events
-            .iter_mut()
-            .zip(contexts.range(start, LANES).iter())
-        {
-            *c = *given;
+    let mut x = [[[T::zero(); LANES]; D]; GROUP];
+    let mut c = [[[T::zero(); LANES]; C]; GROUP];
+    for (events, ld) in blocks.chunks_mut(GROUP).zip(ld_blocks.chunks_mut(GROUP)) {
+        for ((x, c), events) in x.iter_mut().zip(&mut c).zip(events.iter()) {
+            *x = to_block(events);
+            let mut context_events = [SVector::<T, C>::zeros(); LANES];
+            for (c, given) in context_events
+                .iter_mut()
+                .zip(contexts.range(start, LANES).iter())
+            {
+                *c = *given;
+            }
+            *c = to_block(&context_events);
+            start += LANES;
         }
-        lanes(&mut block, &to_block(&context_events), ld, events);
-        start += LANES;
+        let n = events.len();
+        lanes(&mut x[..n], &c[..n], ld, events);
     }
     let rest_contexts = contexts.range(start, rest.len());
     for ((x, ld), c) in rest.iter_mut().zip(ld_rest).zip(rest_contexts.iter()) {

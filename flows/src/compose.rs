@@ -53,6 +53,30 @@ impl<T: Real, const D: usize, const C: usize, L: Bijection<T, D, C>, const N: us
         }
     }
 
+    #[inline]
+    fn forward_blocks(
+        &self,
+        x: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        log_det: &mut [[T; LANES]],
+    ) {
+        for layer in self {
+            layer.forward_blocks(x, contexts, log_det);
+        }
+    }
+
+    #[inline]
+    fn inverse_blocks(
+        &self,
+        z: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        log_det: &mut [[T; LANES]],
+    ) {
+        for layer in self.iter().rev() {
+            layer.inverse_blocks(z, contexts, log_det);
+        }
+    }
+
     fn initialize_from_data(
         &mut self,
         batch: &mut [SVector<T, D>],
@@ -243,6 +267,26 @@ macro_rules! impl_tuple {
                 $(self.$rev.inverse_lanes(z, contexts, log_det);)+
             }
 
+            #[inline]
+            fn forward_blocks(
+                &self,
+                x: &mut [Block<T, D>],
+                contexts: &[Block<T, C>],
+                log_det: &mut [[T; LANES]],
+            ) {
+                $(self.$index.forward_blocks(x, contexts, log_det);)+
+            }
+
+            #[inline]
+            fn inverse_blocks(
+                &self,
+                z: &mut [Block<T, D>],
+                contexts: &[Block<T, C>],
+                log_det: &mut [[T; LANES]],
+            ) {
+                $(self.$rev.inverse_blocks(z, contexts, log_det);)+
+            }
+
             fn initialize_from_data(
                 &mut self,
                 batch: &mut [SVector<T, D>],
@@ -343,6 +387,24 @@ impl<T: Real, const D: usize, const C: usize, B: Bijection<T, D, C>> Bijection<T
     #[inline]
     fn inverse_lanes(&self, z: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
         self.0.forward_lanes(z, contexts, log_det);
+    }
+    #[inline]
+    fn forward_blocks(
+        &self,
+        x: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        log_det: &mut [[T; LANES]],
+    ) {
+        self.0.inverse_blocks(x, contexts, log_det);
+    }
+    #[inline]
+    fn inverse_blocks(
+        &self,
+        z: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        log_det: &mut [[T; LANES]],
+    ) {
+        self.0.forward_blocks(z, contexts, log_det);
     }
 }
 

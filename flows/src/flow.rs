@@ -190,6 +190,24 @@ where
     fn inverse_lanes(&self, z: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
         self.bijection.inverse_lanes(z, contexts, log_det);
     }
+    #[inline]
+    fn forward_blocks(
+        &self,
+        x: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        log_det: &mut [[T; LANES]],
+    ) {
+        self.bijection.forward_blocks(x, contexts, log_det);
+    }
+    #[inline]
+    fn inverse_blocks(
+        &self,
+        z: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        log_det: &mut [[T; LANES]],
+    ) {
+        self.bijection.inverse_blocks(z, contexts, log_det);
+    }
     fn initialize_from_data(
         &mut self,
         batch: &mut [SVector<T, D>],

@@ -126,12 +126,19 @@ fn generate(
             log_det += ld;
         }
     });
-    let forward_lanes = members.iter().map(|m| {
-        quote!(::flows::Bijection::<#t, #d, #c>::forward_lanes(&self.#m, x, contexts, log_det);)
-    });
-    let inverse_lanes = members.iter().rev().map(|m| {
-        quote!(::flows::Bijection::<#t, #d, #c>::inverse_lanes(&self.#m, z, contexts, log_det);)
-    });
+    let reversed: Vec<Member> = members.iter().rev().cloned().collect();
+    // The calls of a lane method on every member in `order`, on the lanes `x`.
+    let lane_calls = |method: &str, order: &[Member]| {
+        let method = format_ident!("{method}");
+        order
+            .iter()
+            .map(|m| quote!(::flows::Bijection::<#t, #d, #c>::#method(&self.#m, x, contexts, log_det);))
+            .collect::<Vec<_>>()
+    };
+    let forward_lanes = lane_calls("forward_lanes", members);
+    let inverse_lanes = lane_calls("inverse_lanes", &reversed);
+    let forward_blocks = lane_calls("forward_blocks", members);
+    let inverse_blocks = lane_calls("inverse_blocks", &reversed);
     let names: Vec<String> = members
         .iter()
         .map(|m| match m {
@@ -146,7 +153,6 @@ fn generate(
         context: context.clone(),
     };
     let forward_chain = sizes.chain(members, &quote!(forward_with_gradient));
-    let reversed: Vec<Member> = members.iter().rev().cloned().collect();
     let inverse_chain = sizes.chain(&reversed, &quote!(inverse_with_gradient));
     let grads: Vec<_> = members.iter().map(grad_ident).collect();
     let split_grad = quote!(let Self { #(#members: #grads,)* } = grad;);
@@ -185,11 +191,29 @@ fn generate(
             #[inline]
             fn inverse_lanes(
                 &self,
-                z: &mut ::flows::batch::Block<#t, #d>,
+                x: &mut ::flows::batch::Block<#t, #d>,
                 contexts: &::flows::batch::Block<#t, #c>,
                 log_det: &mut [#t; ::flows::batch::LANES],
             ) {
                 #(#inverse_lanes)*
+            }
+            #[inline]
+            fn forward_blocks(
+                &self,
+                x: &mut [::flows::batch::Block<#t, #d>],
+                contexts: &[::flows::batch::Block<#t, #c>],
+                log_det: &mut [[#t; ::flows::batch::LANES]],
+            ) {
+                #(#forward_blocks)*
+            }
+            #[inline]
+            fn inverse_blocks(
+                &self,
+                x: &mut [::flows::batch::Block<#t, #d>],
+                contexts: &[::flows::batch::Block<#t, #c>],
+                log_det: &mut [[#t; ::flows::batch::LANES]],
+            ) {
+                #(#inverse_blocks)*
             }
             fn initialize_from_data(
                 &mut self,

@@ -163,6 +163,24 @@ pub fn flow(flow: &Flow, plan: Option<&Plan>, event: usize) -> TokenStream {
             ) {
                 ::flows::Bijection::inverse_lanes(&self.0, z, contexts, log_det)
             }
+            #[inline]
+            fn forward_blocks(
+                &self,
+                x: &mut [::flows::batch::Block<#scalar, #d>],
+                contexts: &[::flows::batch::Block<#scalar, #c>],
+                log_det: &mut [[#scalar; ::flows::batch::LANES]],
+            ) {
+                ::flows::Bijection::forward_blocks(&self.0, x, contexts, log_det)
+            }
+            #[inline]
+            fn inverse_blocks(
+                &self,
+                z: &mut [::flows::batch::Block<#scalar, #d>],
+                contexts: &[::flows::batch::Block<#scalar, #c>],
+                log_det: &mut [[#scalar; ::flows::batch::LANES]],
+            ) {
+                ::flows::Bijection::inverse_blocks(&self.0, z, contexts, log_det)
+            }
             fn initialize_from_data(
                 &mut self,
                 batch: &mut [#vector],

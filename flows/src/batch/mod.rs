@@ -46,7 +46,11 @@ pub(crate) fn from_block<T: crate::Real, const N: usize>(
 pub const LANES: usize = 16;
 
 /// Events per chunk of the batch driver (a multiple of [`LANES`]).
-pub const CHUNK: usize = 64;
+pub const CHUNK: usize = 128;
+
+/// The lane blocks that the layers map together (see
+/// [`Bijection::forward_blocks`](crate::Bijection::forward_blocks)): a chunk's.
+pub const GROUP: usize = CHUNK / LANES;
 
 /// With the `rayon` feature, batches of at least this many events are split across threads.
 pub const PARALLEL_MIN: usize = 2048;

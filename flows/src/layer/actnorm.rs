@@ -55,38 +55,62 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
         (z.component_mul(&scale) + self.shift, self.log_scale.sum())
     }
 
-    /// The scales once per block, by the vectorized `exp`.
     #[inline]
-    fn forward_lanes(
+    fn forward_lanes(&self, x: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+        self.forward_blocks(
+            core::slice::from_mut(x),
+            core::slice::from_ref(contexts),
+            core::slice::from_mut(log_det),
+        );
+    }
+
+    #[inline]
+    fn inverse_lanes(&self, z: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+        self.inverse_blocks(
+            core::slice::from_mut(z),
+            core::slice::from_ref(contexts),
+            core::slice::from_mut(log_det),
+        );
+    }
+
+    /// The scales once for all the blocks, by the vectorized `exp`.
+    #[inline]
+    fn forward_blocks(
         &self,
-        x: &mut Block<T, D>,
-        _contexts: &Block<T, C>,
-        log_det: &mut [T; LANES],
+        x: &mut [Block<T, D>],
+        _contexts: &[Block<T, C>],
+        log_det: &mut [[T; LANES]],
     ) {
         let mut scale: [T; D] = core::array::from_fn(|k| -self.log_scale[k]);
         T::exp_slice(&mut scale);
-        for ((row, s), &shift) in x.iter_mut().zip(scale).zip(self.shift.iter()) {
-            *row = row.map(|v| (v - shift) * s);
-        }
-        let ld = -self.log_scale.sum();
-        log_det.iter_mut().for_each(|l| *l += ld);
+        map_blocks(
+            x,
+            log_det,
+            -self.log_scale.sum(),
+            &scale,
+            &self.shift,
+            |v, s, b| (v - b) * s,
+        );
     }
 
-    /// The scales once per block, by the vectorized `exp`.
+    /// The scales once for all the blocks, by the vectorized `exp`.
     #[inline]
-    fn inverse_lanes(
+    fn inverse_blocks(
         &self,
-        z: &mut Block<T, D>,
-        _contexts: &Block<T, C>,
-        log_det: &mut [T; LANES],
+        z: &mut [Block<T, D>],
+        _contexts: &[Block<T, C>],
+        log_det: &mut [[T; LANES]],
     ) {
         let mut scale: [T; D] = self.log_scale.into();
         T::exp_slice(&mut scale);
-        for ((row, s), &shift) in z.iter_mut().zip(scale).zip(self.shift.iter()) {
-            *row = row.map(|v| v * s + shift);
-        }
-        let ld = self.log_scale.sum();
-        log_det.iter_mut().for_each(|l| *l += ld);
+        map_blocks(
+            z,
+            log_det,
+            self.log_scale.sum(),
+            &scale,
+            &self.shift,
+            |v, s, b| v * s + b,
+        );
     }
 
     /// Sets the shift to the batch mean and the scale to the batch standard deviation (with
@@ -132,6 +156,25 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
         for x in batch.iter_mut() {
             *x = Bijection::<T, D, C>::forward(self, x, &SVector::zeros()).0;
         }
+    }
+}
+
+/// Maps every value `v` of row `k` of every block to `map(v, scale[k], shift[k])`, adding
+/// `log_det` to every lane's log-det.
+#[inline(always)]
+fn map_blocks<T: Real, const D: usize>(
+    blocks: &mut [Block<T, D>],
+    log_dets: &mut [[T; LANES]],
+    log_det: T,
+    scale: &[T; D],
+    shift: &SVector<T, D>,
+    map: impl Fn(T, T, T) -> T,
+) {
+    for (block, lds) in blocks.iter_mut().zip(log_dets) {
+        for ((row, &s), &b) in block.iter_mut().zip(scale).zip(shift.iter()) {
+            *row = row.map(|v| map(v, s, b));
+        }
+        lds.iter_mut().for_each(|l| *l += log_det);
     }
 }
 

@@ -48,12 +48,28 @@ where
         (z, log_det)
     }
 
-    /// The network's [one-pass lane-block evaluation](AutoregressiveTransform::one_pass_lanes),
-    /// mapping each run of elements it hands over with the transformer's lane kernel.
     #[inline]
     fn forward_lanes(&self, x: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
-        self.conditioner.one_pass_lanes(x, contexts, |rows, h| {
-            self.transformer.forward_lanes(rows, h, log_det);
+        self.forward_blocks(
+            core::slice::from_mut(x),
+            core::slice::from_ref(contexts),
+            core::slice::from_mut(log_det),
+        );
+    }
+
+    /// The network's [one-pass lane-block evaluation](AutoregressiveTransform::one_pass_blocks),
+    /// mapping each run of elements it hands over with the transformer's lane kernel.
+    #[inline]
+    fn forward_blocks(
+        &self,
+        x: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        log_det: &mut [[T; LANES]],
+    ) {
+        self.conditioner.one_pass_blocks(x, contexts, |b, rows, h| {
+            if let Some(log_det) = log_det.get_mut(b) {
+                self.transformer.forward_lanes(rows, h, log_det);
+            }
         });
     }
 

@@ -107,19 +107,51 @@ where
 
     #[inline]
     fn forward_lanes(&self, x: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
-        if A == 0 && C == 0 {
-            self.couple_lanes_shared(x, log_det, Tr::forward_lanes_shared);
-        } else {
-            self.couple_lanes(x, contexts, log_det, Tr::forward_lanes);
-        }
+        self.forward_blocks(
+            core::slice::from_mut(x),
+            core::slice::from_ref(contexts),
+            core::slice::from_mut(log_det),
+        );
     }
 
     #[inline]
     fn inverse_lanes(&self, z: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+        self.inverse_blocks(
+            core::slice::from_mut(z),
+            core::slice::from_ref(contexts),
+            core::slice::from_mut(log_det),
+        );
+    }
+
+    #[inline]
+    fn forward_blocks(
+        &self,
+        x: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        log_det: &mut [[T; LANES]],
+    ) {
         if A == 0 && C == 0 {
-            self.couple_lanes_shared(z, log_det, Tr::inverse_lanes_shared);
+            self.couple_blocks_shared(x, log_det, Tr::forward_lanes_shared);
         } else {
-            self.couple_lanes(z, contexts, log_det, Tr::inverse_lanes);
+            for ((x, contexts), log_det) in x.iter_mut().zip(contexts).zip(log_det) {
+                self.couple_lanes(x, contexts, log_det, Tr::forward_lanes);
+            }
+        }
+    }
+
+    #[inline]
+    fn inverse_blocks(
+        &self,
+        z: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        log_det: &mut [[T; LANES]],
+    ) {
+        if A == 0 && C == 0 {
+            self.couple_blocks_shared(z, log_det, Tr::inverse_lanes_shared);
+        } else {
+            for ((z, contexts), log_det) in z.iter_mut().zip(contexts).zip(log_det) {
+                self.couple_lanes(z, contexts, log_det, Tr::inverse_lanes);
+            }
         }
     }
 }
@@ -163,21 +195,39 @@ impl<Tr, Net, const D: usize, const A: usize, const B: usize, const P: usize>
         }
     }
 
-    /// [`couple_lanes`](Self::couple_lanes) when the conditioner reads neither inputs nor a
-    /// context (elementwise layers): its parameters are evaluated once for the whole block.
+    /// [`couple_lanes`](Self::couple_lanes) over lane blocks when the conditioner reads neither
+    /// inputs nor a context (elementwise layers): its parameters are evaluated once for all the
+    /// blocks, and the transformer maps all their target rows in one call when they are the
+    /// whole blocks (the half split, with no source).
     #[inline]
-    fn couple_lanes_shared<T: Real, const C: usize>(
+    fn couple_blocks_shared<T: Real, const C: usize>(
         &self,
-        input: &mut Block<T, D>,
-        log_det: &mut [T; LANES],
-        map: impl Fn(&Tr, &mut [Lanes<T>], &[SVector<T, P>], &mut Lanes<T>),
+        input: &mut [Block<T, D>],
+        log_det: &mut [[T; LANES]],
+        map: impl Fn(&Tr, &mut [Lanes<T>], &[SVector<T, P>], &mut [Lanes<T>]),
     ) where
         Net: ConditionerTransform<T, A, C, P, B>,
     {
         let params = columns(&self.conditioner.eval(&SVector::zeros(), &SVector::zeros()));
-        self.with_rows(input, |_, target| {
-            map(&self.transformer, target, &params, log_det);
-        });
+        if self.partition.is_half_split() {
+            map(
+                &self.transformer,
+                input.as_flattened_mut(),
+                &params,
+                log_det,
+            );
+            return;
+        }
+        for (input, log_det) in input.iter_mut().zip(log_det) {
+            self.with_rows(input, |_, target| {
+                map(
+                    &self.transformer,
+                    target,
+                    &params,
+                    core::slice::from_mut(log_det),
+                );
+            });
+        }
     }
 
     /// [`couple`](Self::couple) over a lane block: the conditioner and the transformer run on

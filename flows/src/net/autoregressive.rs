@@ -61,6 +61,22 @@ pub trait AutoregressiveTransform<T: Real, const D: usize, const C: usize, const
         step(x, &h);
     }
 
+    /// [`one_pass_lanes`](AutoregressiveTransform::one_pass_lanes) over several lane blocks,
+    /// `step(b, rows, h)` getting the runs of block `b` (`x[b]`, with contexts `contexts[b]`).
+    /// Networks override this to share work between the blocks; the default takes them one at a
+    /// time.
+    #[inline]
+    fn one_pass_blocks(
+        &self,
+        x: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        mut step: impl FnMut(usize, &mut [Lanes<T>], &[Block<T, P>]),
+    ) {
+        for (b, (x, contexts)) in x.iter_mut().zip(contexts).enumerate() {
+            self.one_pass_lanes(x, contexts, |rows, h| step(b, rows, h));
+        }
+    }
+
     /// The sequential evaluation over a lane block of events with contexts `contexts`, solving
     /// the rows of `x` in order: for consecutive runs of elements `i..j` covering `0..D`, calls
     /// `step(&mut x[i..j], h)` with their parameters (`h[k][p][l]`: parameter `p` of element

@@ -249,9 +249,25 @@ impl<
         &self,
         x: &mut Block<T, D>,
         contexts: &Block<T, C>,
-        step: impl FnMut(&mut [Lanes<T>], &[Block<T, P>]),
+        mut step: impl FnMut(&mut [Lanes<T>], &[Block<T, P>]),
     ) {
-        self.runs_lanes(x, contexts, step);
+        self.runs_blocks(
+            core::slice::from_mut(x),
+            core::slice::from_ref(contexts),
+            |_, rows, h| step(rows, h),
+        );
+    }
+
+    /// [`one_pass_lanes`](AutoregressiveTransform::one_pass_lanes)'s evaluation over every
+    /// block, its buffers and stacked output blocks made once for all.
+    #[inline]
+    fn one_pass_blocks(
+        &self,
+        x: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        step: impl FnMut(usize, &mut [Lanes<T>], &[Block<T, P>]),
+    ) {
+        self.runs_blocks(x, contexts, step);
     }
 
     /// The same incremental evaluation over lane rows, through the lane-block kernels, handing

@@ -161,13 +161,14 @@ impl<
     ) {
         let mut state = self.start_values(contexts);
         let mut h = [[[T::zero(); LANES]; P]; RUN];
+        let mut stacked = None;
         let mut first = 0;
         while first < D {
             let end = Self::run_end(first);
             let (Some(rows), Some(h)) = (x.get_mut(first..end), h.get_mut(..end - first)) else {
                 return;
             };
-            self.outputs_lanes(first, state.last(), h);
+            self.outputs_lanes(first, state.last(), h, &mut stacked);
             step(rows, h);
             for (i, &row) in (first..end).zip(rows.iter()) {
                 if i + 1 < D {

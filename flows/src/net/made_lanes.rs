@@ -30,6 +30,14 @@ const STACK_BELOW: usize = 6;
 /// (fewer: the parameters are kept on the stack, zeroed first).
 const SHORT_RUN: usize = 4;
 
+/// A run's output blocks of [`Made`] stacked into one matrix (`P` rows per element), and the run
+/// they are of: its first element and its length.
+pub(super) struct Stacked<T, const H: usize, const P: usize> {
+    run: Option<(usize, usize)>,
+    weight: [[[T; P]; RUN]; H],
+    bias: [[T; P]; RUN],
+}
+
 impl<
     T: Real,
     const D: usize,
@@ -74,9 +82,15 @@ impl<
     /// the activations `last` of the last hidden layer, in one kernel call: the columns of the
     /// units the last element of the run reads (the others' weights there are zero), and the
     /// output blocks of more than one element, when they have fewer than [`STACK_BELOW`] rows,
-    /// stacked into one matrix.
+    /// stacked into one matrix, kept in `stacked` for the next call on the same run.
     #[inline]
-    pub(super) fn outputs_lanes(&self, first: usize, last: &[Lanes<T>], h: &mut [Block<T, P>]) {
+    pub(super) fn outputs_lanes(
+        &self,
+        first: usize,
+        last: &[Lanes<T>],
+        h: &mut [Block<T, P>],
+        stacked: &mut Option<Stacked<T, H, P>>,
+    ) {
         let units = Self::DEGREES.units_read_by_output((first + h.len()).saturating_sub(1));
         let (Some(blocks), Some(last)) =
             (self.output.get(first..first + h.len()), last.get(..units))
@@ -97,58 +111,70 @@ impl<
             return;
         }
         let rows = P * blocks.len();
-        let mut weight = [[[T::zero(); P]; RUN]; H];
-        let mut bias = [[T::zero(); P]; RUN];
-        let stacked = weight.as_flattened_mut().as_flattened_mut();
-        for (j, (block, bias)) in blocks.iter().zip(&mut bias).enumerate() {
-            bias.copy_from_slice(block.bias.as_slice());
-            let columns = block.weight.as_slice().chunks_exact(P.max(1)).take(units);
-            for (k, column) in columns.enumerate() {
-                if let Some(to) = stacked.get_mut(k * rows + j * P..k * rows + j * P + P) {
-                    to.copy_from_slice(column);
+        let stacked = stacked.get_or_insert_with(|| Stacked {
+            run: None,
+            weight: [[[T::zero(); P]; RUN]; H],
+            bias: [[T::zero(); P]; RUN],
+        });
+        let weight = stacked.weight.as_flattened_mut().as_flattened_mut();
+        if stacked.run != Some((first, blocks.len())) {
+            stacked.run = Some((first, blocks.len()));
+            for (j, (block, bias)) in blocks.iter().zip(&mut stacked.bias).enumerate() {
+                bias.copy_from_slice(block.bias.as_slice());
+                let columns = block.weight.as_slice().chunks_exact(P.max(1)).take(units);
+                for (k, column) in columns.enumerate() {
+                    if let Some(to) = weight.get_mut(k * rows + j * P..k * rows + j * P + P) {
+                        to.copy_from_slice(column);
+                    }
                 }
             }
         }
-        let (Some(weight), Some(bias)) =
-            (stacked.get(..rows * units), bias.as_flattened().get(..rows))
-        else {
+        let (Some(weight), Some(bias)) = (
+            weight.get(..rows * units),
+            stacked.bias.as_flattened().get(..rows),
+        ) else {
             return;
         };
         T::dense_bias_lanes(&[(weight, bias)], last, out);
     }
 
-    /// The one-pass evaluation over a lane block (see
-    /// [`one_pass_lanes`](crate::net::AutoregressiveTransform::one_pass_lanes)): the hidden
-    /// layers, then the parameters of up to [`RUN`] elements at a time ([`SHORT_RUN`] when their
-    /// blocks are not stacked), handed to `step` with their rows while they are in cache.
+    /// The one-pass evaluation over lane blocks (see
+    /// [`one_pass_blocks`](crate::net::AutoregressiveTransform::one_pass_blocks)): for each
+    /// block, the hidden layers, then the parameters of up to [`RUN`] elements at a time
+    /// ([`SHORT_RUN`] when their blocks are not stacked), handed to `step` with their rows while
+    /// they are in cache. The buffers and the stacked output blocks are made once for all the
+    /// blocks.
     #[inline]
-    pub(super) fn runs_lanes(
+    pub(super) fn runs_blocks(
         &self,
-        x: &mut Block<T, D>,
-        contexts: &Block<T, C>,
-        step: impl FnMut(&mut [Lanes<T>], &[Block<T, P>]),
+        x: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        step: impl FnMut(usize, &mut [Lanes<T>], &[Block<T, P>]),
     ) {
-        let last = self.hidden_lanes(x, contexts);
         if P < STACK_BELOW {
-            self.runs_of::<RUN>(x, &last, step);
+            self.runs_of::<RUN>(x, contexts, step);
         } else {
-            self.runs_of::<SHORT_RUN>(x, &last, step);
+            self.runs_of::<SHORT_RUN>(x, contexts, step);
         }
     }
 
-    /// [`runs_lanes`](Self::runs_lanes) by runs of `N` elements from the last hidden layer.
+    /// [`runs_blocks`](Self::runs_blocks) by runs of `N` elements.
     #[inline]
     fn runs_of<const N: usize>(
         &self,
-        x: &mut Block<T, D>,
-        last: &Block<T, H>,
-        mut step: impl FnMut(&mut [Lanes<T>], &[Block<T, P>]),
+        x: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        mut step: impl FnMut(usize, &mut [Lanes<T>], &[Block<T, P>]),
     ) {
         let mut h = [[[T::zero(); LANES]; P]; N];
-        for (r, rows) in x.chunks_mut(N).enumerate() {
-            let h = &mut h[..rows.len()];
-            self.outputs_lanes(r * N, last, h);
-            step(rows, h);
+        let mut stacked = None;
+        for (b, (x, contexts)) in x.iter_mut().zip(contexts).enumerate() {
+            let last = self.hidden_lanes(x, contexts);
+            for (r, rows) in x.chunks_mut(N).enumerate() {
+                let h = &mut h[..rows.len()];
+                self.outputs_lanes(r * N, &last, h, &mut stacked);
+                step(b, rows, h);
+            }
         }
     }
 
@@ -162,8 +188,9 @@ impl<
         out: &mut [Block<T, P>; D],
     ) {
         let last = self.hidden_lanes(x, contexts);
+        let mut stacked = None;
         for (r, h) in out.chunks_mut(RUN).enumerate() {
-            self.outputs_lanes(r * RUN, &last, h);
+            self.outputs_lanes(r * RUN, &last, h, &mut stacked);
         }
     }
 }

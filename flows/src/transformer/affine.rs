@@ -108,30 +108,6 @@ fn scale_far<T: Real>(v: &Lanes<T>, alpha: &mut Lanes<T>, log_alpha: &mut Lanes<
     }
 }
 
-/// Maps each row of `xs` (element `j` of every event of a lane block) by `map(x, α, β)` under the
-/// parameters `h[j]` of its element, shared by the events, its scale by [`scale_rows`] with the
-/// elements as lanes; returns `Σ_j log α_j`.
-#[inline]
-fn map_shared<T: Real, X>(xs: &mut [X], h: &[SVector<T, 2>], map: impl Fn(&mut X, T, T)) -> T {
-    let mut total = T::zero();
-    for (xs, h) in xs.chunks_mut(LANES).zip(h.chunks(LANES)) {
-        let mut alpha = [T::zero(); LANES];
-        for (a, p) in alpha.iter_mut().zip(h) {
-            *a = p[0];
-        }
-        let mut log_alpha = [T::zero(); LANES];
-        scale_rows(
-            core::slice::from_mut(&mut alpha),
-            core::slice::from_mut(&mut log_alpha),
-        );
-        for (((x, h), alpha), log_alpha) in xs.iter_mut().zip(h).zip(alpha).zip(log_alpha) {
-            map(x, alpha, h[1]);
-            total += log_alpha;
-        }
-    }
-    total
-}
-
 /// Maps the elements `x` of one event, forward or (when `inverse`) inverse, under their
 /// parameters `h`, by the one-row affine kernels with the elements as the lanes of rows (the
 /// short kernel for at most [`SHORT`] of them); returns `Σ_j log α_j`.
@@ -153,6 +129,48 @@ fn map_event<T: Real>(x: &mut [T], h: &[SVector<T, 2>], inverse: bool) -> T {
         };
         for ((x, y), log_alpha) in x.iter_mut().zip(row).zip(log_alpha) {
             *x = y;
+            total += log_alpha;
+        }
+    }
+    total
+}
+
+/// `(α, log α)` of up to [`LANES`] elements under their parameters `h`, as lanes, by
+/// [`scale_rows`].
+#[inline]
+fn shared_scales<T: Real>(h: &[SVector<T, 2>]) -> (Lanes<T>, Lanes<T>) {
+    let mut alpha = [T::zero(); LANES];
+    for (a, p) in alpha.iter_mut().zip(h) {
+        *a = p[0];
+    }
+    let mut log_alpha = [T::zero(); LANES];
+    scale_rows(
+        core::slice::from_mut(&mut alpha),
+        core::slice::from_mut(&mut log_alpha),
+    );
+    (alpha, log_alpha)
+}
+
+/// Maps lane blocks of `h.len()` rows each, every value `x` of row `j` of every block to
+/// `map(x, α_j, β_j)` under the parameters `h[j]` of its element (shared by the events), the
+/// scales computed once for all the blocks by [`scale_rows`] with the elements as lanes; returns
+/// `Σ_j log α_j`.
+#[inline]
+fn map_blocks_shared<T: Real>(
+    rows: &mut [Lanes<T>],
+    h: &[SVector<T, 2>],
+    map: impl Fn(T, T, T) -> T,
+) -> T {
+    let (mut total, elements) = (T::zero(), h.len().max(1));
+    for (c, h) in h.chunks(LANES).enumerate() {
+        let (alpha, log_alpha) = shared_scales(h);
+        for block in rows.chunks_mut(elements) {
+            let rows = block.iter_mut().skip(c * LANES);
+            for ((row, h), &alpha) in rows.zip(h).zip(&alpha) {
+                *row = row.map(|x| map(x, alpha, h[1]));
+            }
+        }
+        for &log_alpha in log_alpha.iter().take(h.len()) {
             total += log_alpha;
         }
     }
@@ -229,24 +247,26 @@ impl<T: Real> Transformer<T, 2> for Affine {
         &self,
         x: &mut [Lanes<T>],
         h: &[SVector<T, 2>],
-        log_det: &mut Lanes<T>,
+        log_det: &mut [Lanes<T>],
     ) {
-        let total = map_shared(x, h, |row, alpha, beta| {
-            *row = row.map(|x| apply(x, alpha, beta))
-        });
-        log_det.iter_mut().for_each(|l| *l += total);
+        let total = map_blocks_shared(x, h, |x, alpha, beta| apply(x, alpha, beta));
+        log_det
+            .as_flattened_mut()
+            .iter_mut()
+            .for_each(|l| *l += total);
     }
     #[inline]
     fn inverse_lanes_shared(
         &self,
         y: &mut [Lanes<T>],
         h: &[SVector<T, 2>],
-        log_det: &mut Lanes<T>,
+        log_det: &mut [Lanes<T>],
     ) {
-        let total = map_shared(y, h, |row, alpha, beta| {
-            *row = row.map(|y| unapply(y, alpha, beta))
-        });
-        log_det.iter_mut().for_each(|l| *l -= total);
+        let total = map_blocks_shared(y, h, |y, alpha, beta| unapply(y, alpha, beta));
+        log_det
+            .as_flattened_mut()
+            .iter_mut()
+            .for_each(|l| *l -= total);
     }
 }
 

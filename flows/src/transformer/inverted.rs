@@ -42,7 +42,7 @@ impl<T: Real, const P: usize, Tr: Transformer<T, P>> Transformer<T, P> for Inver
         &self,
         x: &mut [Lanes<T>],
         h: &[SVector<T, P>],
-        log_det: &mut Lanes<T>,
+        log_det: &mut [Lanes<T>],
     ) {
         self.0.inverse_lanes_shared(x, h, log_det);
     }
@@ -51,7 +51,7 @@ impl<T: Real, const P: usize, Tr: Transformer<T, P>> Transformer<T, P> for Inver
         &self,
         y: &mut [Lanes<T>],
         h: &[SVector<T, P>],
-        log_det: &mut Lanes<T>,
+        log_det: &mut [Lanes<T>],
     ) {
         self.0.forward_lanes_shared(y, h, log_det);
     }

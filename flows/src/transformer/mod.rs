@@ -80,23 +80,21 @@ pub trait Transformer<T: Real, const P: usize>: Copy + Default {
         each_lane(y, h, log_det, |y, h| self.inverse(y, h));
     }
 
-    /// [`forward_lanes`](Transformer::forward_lanes) with the same parameters `h[j]` for every
-    /// event (layers whose conditioner reads neither inputs nor a context).
+    /// [`forward_lanes`](Transformer::forward_lanes) with the same parameters for every event
+    /// (layers whose conditioner reads neither inputs nor a context), over lane blocks: `x` holds
+    /// `log_det.len()` blocks of `h.len()` rows, row `j` of each under `h[j]`, and block `b`'s
+    /// log-derivatives go into `log_det[b]`. Transformers whose work on the parameters is
+    /// costly (the affine scales) override this to do it once for all the blocks.
     #[inline]
     fn forward_lanes_shared(
         &self,
         x: &mut [Lanes<T>],
         h: &[SVector<T, P>],
-        log_det: &mut Lanes<T>,
+        log_det: &mut [Lanes<T>],
     ) {
-        for (x, h) in x.iter_mut().zip(h) {
-            let block: Block<T, P> = core::array::from_fn(|p| [h[p]; LANES]);
-            self.forward_lanes(
-                core::slice::from_mut(x),
-                core::slice::from_ref(&block),
-                log_det,
-            );
-        }
+        each_shared(x, h, log_det, |x, h, log_det| {
+            self.forward_lanes(x, h, log_det)
+        });
     }
 
     /// [`inverse_lanes`](Transformer::inverse_lanes) with the same parameters for every event;
@@ -106,12 +104,28 @@ pub trait Transformer<T: Real, const P: usize>: Copy + Default {
         &self,
         y: &mut [Lanes<T>],
         h: &[SVector<T, P>],
-        log_det: &mut Lanes<T>,
+        log_det: &mut [Lanes<T>],
     ) {
-        for (y, h) in y.iter_mut().zip(h) {
+        each_shared(y, h, log_det, |y, h, log_det| {
+            self.inverse_lanes(y, h, log_det)
+        });
+    }
+}
+
+/// Applies the lane map `map` to every row of the blocks of `x` (`h.len()` rows each, one per
+/// element of `h`, with its own entry of `log_det`), under its element's parameters in every lane.
+#[inline]
+fn each_shared<T: Real, const P: usize>(
+    x: &mut [Lanes<T>],
+    h: &[SVector<T, P>],
+    log_det: &mut [Lanes<T>],
+    map: impl Fn(&mut [Lanes<T>], &[Block<T, P>], &mut Lanes<T>),
+) {
+    for (rows, log_det) in x.chunks_mut(h.len().max(1)).zip(log_det) {
+        for (x, h) in rows.iter_mut().zip(h) {
             let block: Block<T, P> = core::array::from_fn(|p| [h[p]; LANES]);
-            self.inverse_lanes(
-                core::slice::from_mut(y),
+            map(
+                core::slice::from_mut(x),
                 core::slice::from_ref(&block),
                 log_det,
             );
