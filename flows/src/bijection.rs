@@ -2,7 +2,7 @@
 
 use nalgebra::SVector;
 
-use crate::batch::{Block, Contexts, GROUP, LANES, check_batch, from_block, to_block};
+use crate::batch::{Block, Contexts, GROUP, LANES, check_batch, from_block, group};
 use crate::distribution::Distribution;
 use crate::{Error, Real};
 
@@ -92,6 +92,7 @@ pub trait Bijection<T: Real, const D: usize, const C: usize> {
             events,
             contexts,
             log_det,
+            &mut [[[T::zero(); LANES]; D]; GROUP],
             |x, c, ld, events| {
                 self.forward_blocks(x, c, ld);
                 from_blocks(x, events);
@@ -117,6 +118,7 @@ pub trait Bijection<T: Real, const D: usize, const C: usize> {
             events,
             contexts,
             log_det,
+            &mut [[[T::zero(); LANES]; D]; GROUP],
             |z, c, ld, events| {
                 self.inverse_blocks(z, c, ld);
                 from_blocks(z, events);
@@ -174,8 +176,8 @@ fn map_one<T: Real, const D: usize>(
 /// `log p(z) + log|det dz/dx|` of every event `x` of `events` into `log_prob`, where `(z,
 /// log|det dz/dx|)` is `bijection`'s forward map and `p` the density of `base`: whole lane blocks
 /// through [`Bijection::forward_blocks`] and [`Distribution::log_prob_lanes`] (their latent events
-/// are not written back), the rest one event at a time. `log_prob` holds zeros, or log-dets to
-/// add to (lengths checked by the caller).
+/// are not written back), the rest one event at a time, the lane blocks in `blocks` (whatever
+/// it holds). `log_prob` holds zeros, or log-dets to add to (lengths checked by the caller).
 #[inline]
 pub(crate) fn log_prob_by_blocks<T, B, Base, const D: usize, const C: usize>(
     bijection: &B,
@@ -183,6 +185,7 @@ pub(crate) fn log_prob_by_blocks<T, B, Base, const D: usize, const C: usize>(
     events: &mut [SVector<T, D>],
     contexts: Contexts<'_, T, C>,
     log_prob: &mut [T],
+    blocks: &mut [Block<T, D>; GROUP],
 ) where
     T: Real,
     B: Bijection<T, D, C> + ?Sized,
@@ -192,6 +195,7 @@ pub(crate) fn log_prob_by_blocks<T, B, Base, const D: usize, const C: usize>(
         events,
         contexts,
         log_prob,
+        blocks,
         |z, c, lp, _| {
             bijection.forward_blocks(z, c, lp);
             for (z, lp) in z.iter().zip(lp) {
@@ -218,25 +222,26 @@ fn from_blocks<T: Real, const D: usize>(
     }
 }
 
-/// Runs `lanes` over the lane blocks of the whole blocks of `events`, up to [`GROUP`] at a time
-/// (with the events, for it to write back), and `one` over the rest, each with its entries of
-/// `log_det` (lengths checked by the caller).
+/// Runs `lanes` over the lane blocks of the whole blocks of `events`, [`group`] at a time in `x`
+/// (whatever it holds; with the events, for it to write back), and `one` over the rest, each
+/// with its entries of `log_det` (lengths checked by the caller).
 #[inline]
 fn by_blocks<T: Real, const D: usize, const C: usize>(
     events: &mut [SVector<T, D>],
     contexts: Contexts<'_, T, C>,
     log_det: &mut [T],
+    x: &mut [Block<T, D>; GROUP],
     lanes: impl Fn(&mut [Block<T, D>], &[Block<T, C>], &mut [[T; LANES]], &mut [[SVector<T, D>; LANES]]),
     one: impl Fn(&mut SVector<T, D>, &SVector<T, C>, &mut T),
 ) {
     let mut start = 0;
     let (blocks, rest) = events.as_chunks_mut::<LANES>();
     let (ld_blocks, ld_rest) = log_det.as_chunks_mut::<LANES>();
-    let mut x = [[[T::zero(); LANES]; D]; GROUP];
     let mut c = [[[T::zero(); LANES]; C]; GROUP];
-    for (events, ld) in blocks.chunks_mut(GROUP).zip(ld_blocks.chunks_mut(GROUP)) {
+    let group = const { group(D) };
+    for (events, ld) in blocks.chunks_mut(group).zip(ld_blocks.chunks_mut(group)) {
         for ((x, c), events) in x.iter_mut().zip(&mut c).zip(events.iter()) {
-            *x = to_block(events);
+            T::to_lanes(events, x);
             let mut context_events = [SVector::<T, C>::zeros(); LANES];
             for (c, given) in context_events
                 .iter_mut()
@@ -244,7 +249,7 @@ fn by_blocks<T: Real, const D: usize, const C: usize>(
             {
                 *c = *given;
             }
-            *c = to_block(&context_events);
+            T::to_lanes(&context_events, c);
             start += LANES;
         }
         let n = events.len();

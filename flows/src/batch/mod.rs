@@ -22,16 +22,6 @@ pub(crate) use driver::{EventsOut, check_batch, check_length, for_each_chunk, ma
 /// each of [`LANES`] events.
 pub type Block<T, const N: usize> = [[T; LANES]; N];
 
-/// The lane block of `events` (the first [`LANES`] of them).
-#[inline]
-pub(crate) fn to_block<T: crate::Real, const N: usize>(
-    events: &[nalgebra::SVector<T, N>; LANES],
-) -> Block<T, N> {
-    let mut block = [[T::zero(); LANES]; N];
-    T::to_lanes(events, &mut block);
-    block
-}
-
 /// Writes the lane block `block` back into `events`.
 #[inline]
 pub(crate) fn from_block<T: crate::Real, const N: usize>(
@@ -48,9 +38,27 @@ pub const LANES: usize = 16;
 /// Events per chunk of the batch driver (a multiple of [`LANES`]).
 pub const CHUNK: usize = 128;
 
-/// The lane blocks that the layers map together (see
-/// [`Bijection::forward_blocks`](crate::Bijection::forward_blocks)): a chunk's.
+/// The most lane blocks that the layers map together (see
+/// [`Bijection::forward_blocks`](crate::Bijection::forward_blocks)): a chunk's. Large events
+/// are mapped in fewer at a time (see [`group`]).
 pub const GROUP: usize = CHUNK / LANES;
+
+/// The values (lanes times elements) of the lane blocks mapped together, at most: the blocks of
+/// a group stay in the first-level cache while every layer runs over them.
+const GROUP_VALUES: usize = 2048;
+
+/// The lane blocks of `D`-element events that the layers map together: as many as
+/// [`GROUP_VALUES`] allows, from 1 to [`GROUP`].
+pub(crate) const fn group(d: usize) -> usize {
+    let blocks = GROUP_VALUES / (d * LANES + 1);
+    if blocks < 1 {
+        1
+    } else if blocks > GROUP {
+        GROUP
+    } else {
+        blocks
+    }
+}
 
 /// With the `rayon` feature, batches of at least this many events are split across threads.
 pub const PARALLEL_MIN: usize = 2048;
