@@ -5,7 +5,7 @@
 
 use super::affine::{affine, affine_row};
 use super::dense::{dense, dense_bias, dense_bias_fixed};
-use super::diagonal::scale_shift;
+use super::diagonal::{scale_shift, shift_scale};
 use super::isa::{Isa, Row, Scalar};
 use super::masked;
 use super::math;
@@ -191,6 +191,11 @@ entry! {
 entry! {
     /// A diagonal affine map of rows (see [`scale_shift`]).
     scale_shift_rows(rows: &mut [Row], scale: &[f32], shift: &[f32]) => scale_shift
+}
+
+entry! {
+    /// A diagonal affine map of rows, shift first (see [`shift_scale`]).
+    shift_scale_rows(rows: &mut [Row], shift: &[f32], scale: &[f32]) => shift_scale
 }
 
 entry! {

@@ -100,6 +100,9 @@ pub trait Kernels: Copy + Default + Sized {
     /// past `scale` or `shift` are left alone), the product and the sum each rounded as in the
     /// scalar formula.
     fn scale_shift_lanes(rows: &mut [Lanes<Self>], scale: &[Self], shift: &[Self]);
+    /// `rows[k] = (rows[k] − shift[k]) · scale[k]` in every lane (rows past `shift` or `scale`
+    /// are left alone), the difference and the product each rounded as in the scalar formula.
+    fn shift_scale_lanes(rows: &mut [Lanes<Self>], shift: &[Self], scale: &[Self]);
     /// The affine transformer over lane rows: maps every row `rows[j]` under its parameters
     /// `params[j] = [u, β]`, forward (`α x + β`) or, when `inverse`, inverse (`(x − β) / α`),
     /// with the scale `α` of [`Affine`](crate::transformer::Affine), and returns `Σ_j log α_j`
@@ -279,6 +282,10 @@ impl Kernels for f32 {
         dispatch::scale_shift_rows(rows, scale, shift);
     }
     #[inline]
+    fn shift_scale_lanes(rows: &mut [Lanes<f32>], shift: &[f32], scale: &[f32]) {
+        dispatch::shift_scale_rows(rows, shift, scale);
+    }
+    #[inline]
     fn affine_lanes(
         rows: &mut [Lanes<f32>],
         params: &[[Lanes<f32>; 2]],
@@ -412,6 +419,14 @@ impl Kernels for f64 {
         for ((row, &a), &b) in rows.iter_mut().zip(scale).zip(shift) {
             for v in row.iter_mut() {
                 *v = *v * a + b;
+            }
+        }
+    }
+    #[inline]
+    fn shift_scale_lanes(rows: &mut [Lanes<f64>], shift: &[f64], scale: &[f64]) {
+        for ((row, &b), &a) in rows.iter_mut().zip(shift).zip(scale) {
+            for v in row.iter_mut() {
+                *v = (*v - b) * a;
             }
         }
     }

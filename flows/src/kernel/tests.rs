@@ -3,7 +3,7 @@
 
 use super::affine::{affine, affine_row};
 use super::dense::{block, dense, dense_bias, dense_bias_fixed};
-use super::diagonal::scale_shift;
+use super::diagonal::{scale_shift, shift_scale};
 use super::dispatch::{
     exp_kernel, expm1_kernel, ln_1p_kernel, ln_kernel, sigmoid_kernel, softplus_kernel, tanh_kernel,
 };
@@ -779,12 +779,12 @@ fn the_fixed_dense_entry_points_sum_exactly_enough() {
 /// A diagonal affine map of rows (`scale_shift`'s signature).
 type ScaleShift<'a, T> = &'a dyn Fn(&mut [Lanes<T>], &[T], &[T]);
 
-/// The diagonal map `map` against the scalar formula `x · a + b` in `T`, exactly (the product
-/// and the sum each rounded), on 5 rows with 4 scales and 5 shifts: the last row is left alone.
-fn scale_shift_matches<T>(map: ScaleShift<'_, T>)
+/// The diagonal map `map` against the scalar formula `formula(x, a, b)` in `T` (`x · a + b`, or
+/// `(x − b) · a`), exactly, on 5 rows with 4 scales `a` and 5 shifts `b`: the last row is left
+/// alone.
+fn diagonal_matches<T>(map: ScaleShift<'_, T>, formula: fn(T, T, T) -> T)
 where
-    T: Copy + From<f32> + PartialEq + core::fmt::Debug + core::ops::Mul<Output = T>,
-    T: core::ops::Add<Output = T>,
+    T: Copy + From<f32> + PartialEq + core::fmt::Debug,
 {
     let values: std::vec::Vec<T> = noise(5 * LANES + 9, 3).into_iter().map(T::from).collect();
     let start: std::vec::Vec<Lanes<T>> = values
@@ -796,18 +796,31 @@ where
     map(&mut got, scale, shift);
     for (k, (got, start)) in got.iter().zip(&start).enumerate() {
         let want: Lanes<T> = match (scale.get(k), shift.get(k)) {
-            (Some(&a), Some(&b)) => start.map(|x| x * a + b),
+            (Some(&a), Some(&b)) => start.map(|x| formula(x, a, b)),
             _ => *start,
         };
         assert_eq!(*got, want, "row {k}");
     }
 }
 
+/// `x · a + b` (`scale_shift`'s formula).
+fn scaled<T: core::ops::Mul<Output = T> + core::ops::Add<Output = T>>(x: T, a: T, b: T) -> T {
+    x * a + b
+}
+
+/// `(x − b) · a` (`shift_scale`'s formula).
+fn shifted<T: core::ops::Mul<Output = T> + core::ops::Sub<Output = T>>(x: T, a: T, b: T) -> T {
+    (x - b) * a
+}
+
 #[test]
 fn the_diagonal_maps_are_the_scalar_formula() {
-    scale_shift_matches::<f32>(&|rows, a, b| scale_shift(Scalar, rows, a, b));
-    scale_shift_matches::<f32>(&|rows, a, b| f32::scale_shift_lanes(rows, a, b));
-    scale_shift_matches::<f64>(&|rows, a, b| f64::scale_shift_lanes(rows, a, b));
+    diagonal_matches::<f32>(&|rows, a, b| scale_shift(Scalar, rows, a, b), scaled);
+    diagonal_matches::<f32>(&|rows, a, b| f32::scale_shift_lanes(rows, a, b), scaled);
+    diagonal_matches::<f64>(&|rows, a, b| f64::scale_shift_lanes(rows, a, b), scaled);
+    diagonal_matches::<f32>(&|rows, a, b| shift_scale(Scalar, rows, b, a), shifted);
+    diagonal_matches::<f32>(&|rows, a, b| f32::shift_scale_lanes(rows, b, a), shifted);
+    diagonal_matches::<f64>(&|rows, a, b| f64::shift_scale_lanes(rows, b, a), shifted);
 }
 
 #[test]
@@ -1092,7 +1105,8 @@ mod x86 {
         };
         matches_the_twin(isa, kernels());
         dense_matches(isa, dense::<Avx512>);
-        scale_shift_matches::<f32>(&|rows, a, b| scale_shift(isa, rows, a, b));
+        diagonal_matches::<f32>(&|rows, a, b| scale_shift(isa, rows, a, b), scaled);
+        diagonal_matches::<f32>(&|rows, a, b| shift_scale(isa, rows, b, a), shifted);
         dense_bias_matches(isa);
         fixed_shapes!(1e-5, |l, x, o| dense_bias_fixed(isa, l, x, o));
         affine_matches(isa);
@@ -1111,7 +1125,8 @@ mod x86 {
         };
         matches_the_twin(isa, kernels());
         dense_matches(isa, dense::<Avx2>);
-        scale_shift_matches::<f32>(&|rows, a, b| scale_shift(isa, rows, a, b));
+        diagonal_matches::<f32>(&|rows, a, b| scale_shift(isa, rows, a, b), scaled);
+        diagonal_matches::<f32>(&|rows, a, b| shift_scale(isa, rows, b, a), shifted);
         dense_bias_matches(isa);
         fixed_shapes!(1e-5, |l, x, o| dense_bias_fixed(isa, l, x, o));
         affine_matches(isa);

@@ -73,7 +73,8 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
         );
     }
 
-    /// The scales once for all the blocks, by the vectorized `exp`.
+    /// The scales once for all the blocks, by the vectorized `exp`; the blocks by the diagonal
+    /// lane kernel.
     #[inline]
     fn forward_blocks(
         &self,
@@ -83,17 +84,14 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
     ) {
         let mut scale: [T; D] = core::array::from_fn(|k| -self.log_scale[k]);
         T::exp_slice(&mut scale);
-        map_blocks(
-            x,
-            log_det,
-            -self.log_scale.sum(),
-            &scale,
-            &self.shift,
-            |v, s, b| (v - b) * s,
-        );
+        for x in x.iter_mut() {
+            T::shift_scale_lanes(x, self.shift.as_slice(), &scale);
+        }
+        add_to_every_lane(log_det, -self.log_scale.sum());
     }
 
-    /// The scales once for all the blocks, by the vectorized `exp`.
+    /// The scales once for all the blocks, by the vectorized `exp`; the blocks by the diagonal
+    /// lane kernel.
     #[inline]
     fn inverse_blocks(
         &self,
@@ -103,14 +101,10 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
     ) {
         let mut scale: [T; D] = self.log_scale.into();
         T::exp_slice(&mut scale);
-        map_blocks(
-            z,
-            log_det,
-            self.log_scale.sum(),
-            &scale,
-            &self.shift,
-            |v, s, b| v * s + b,
-        );
+        for z in z.iter_mut() {
+            T::scale_shift_lanes(z, &scale, self.shift.as_slice());
+        }
+        add_to_every_lane(log_det, self.log_scale.sum());
     }
 
     /// Sets the shift to the batch mean and the scale to the batch standard deviation (with
@@ -159,23 +153,13 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
     }
 }
 
-/// Maps every value `v` of row `k` of every block to `map(v, scale[k], shift[k])`, adding
-/// `log_det` to every lane's log-det.
-#[inline(always)]
-fn map_blocks<T: Real, const D: usize>(
-    blocks: &mut [Block<T, D>],
-    log_dets: &mut [[T; LANES]],
-    log_det: T,
-    scale: &[T; D],
-    shift: &SVector<T, D>,
-    map: impl Fn(T, T, T) -> T,
-) {
-    for (block, lds) in blocks.iter_mut().zip(log_dets) {
-        for ((row, &s), &b) in block.iter_mut().zip(scale).zip(shift.iter()) {
-            *row = row.map(|v| map(v, s, b));
-        }
-        lds.iter_mut().for_each(|l| *l += log_det);
-    }
+/// Adds `log_det` to every lane's log-det.
+#[inline]
+fn add_to_every_lane<T: Real>(log_dets: &mut [[T; LANES]], log_det: T) {
+    log_dets
+        .as_flattened_mut()
+        .iter_mut()
+        .for_each(|l| *l += log_det);
 }
 
 impl<T: Real, const D: usize, const C: usize> BijectionGradient<T, D, C> for ActNorm<T, D> {

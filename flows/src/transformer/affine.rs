@@ -151,23 +151,26 @@ fn shared_scales<T: Real>(h: &[SVector<T, 2>]) -> (Lanes<T>, Lanes<T>) {
     (alpha, log_alpha)
 }
 
-/// Maps lane blocks of `h.len()` rows each, every value `x` of row `j` of every block to
-/// `map(x, α_j, β_j)` under the parameters `h[j]` of its element (shared by the events), the
-/// scales computed once for all the blocks by [`scale_rows`] with the elements as lanes; returns
-/// `Σ_j log α_j`.
+/// Maps lane blocks of `h.len()` rows each by `map(rows, α, β)`, with the rows of up to
+/// [`LANES`] consecutive elements of a block and their scales and shifts under their
+/// parameters `h[j]` (shared by the events), the scales computed once for all the blocks by
+/// [`scale_rows`] with the elements as lanes; returns `Σ_j log α_j`.
 #[inline]
 fn map_blocks_shared<T: Real>(
     rows: &mut [Lanes<T>],
     h: &[SVector<T, 2>],
-    map: impl Fn(T, T, T) -> T,
+    map: impl Fn(&mut [Lanes<T>], &Lanes<T>, &Lanes<T>),
 ) -> T {
     let (mut total, elements) = (T::zero(), h.len().max(1));
     for (c, h) in h.chunks(LANES).enumerate() {
         let (alpha, log_alpha) = shared_scales(h);
+        let mut beta = [T::zero(); LANES];
+        for (b, p) in beta.iter_mut().zip(h) {
+            *b = p[1];
+        }
         for block in rows.chunks_mut(elements) {
-            let rows = block.iter_mut().skip(c * LANES);
-            for ((row, h), &alpha) in rows.zip(h).zip(&alpha) {
-                *row = row.map(|x| map(x, alpha, h[1]));
+            if let Some(rows) = block.get_mut(c * LANES..(c * LANES + h.len()).min(block.len())) {
+                map(rows, &alpha, &beta);
             }
         }
         for &log_alpha in log_alpha.iter().take(h.len()) {
@@ -249,7 +252,10 @@ impl<T: Real> Transformer<T, 2> for Affine {
         h: &[SVector<T, 2>],
         log_det: &mut [Lanes<T>],
     ) {
-        let total = map_blocks_shared(x, h, |x, alpha, beta| apply(x, alpha, beta));
+        // `α x + β`, the product and the sum each rounded: the diagonal lane kernel.
+        let total = map_blocks_shared(x, h, |rows, alpha, beta| {
+            T::scale_shift_lanes(rows, alpha, beta)
+        });
         log_det
             .as_flattened_mut()
             .iter_mut()
@@ -262,7 +268,11 @@ impl<T: Real> Transformer<T, 2> for Affine {
         h: &[SVector<T, 2>],
         log_det: &mut [Lanes<T>],
     ) {
-        let total = map_blocks_shared(y, h, |y, alpha, beta| unapply(y, alpha, beta));
+        let total = map_blocks_shared(y, h, |rows, alpha, beta| {
+            for ((row, &alpha), &beta) in rows.iter_mut().zip(alpha).zip(beta) {
+                *row = row.map(|y| unapply(y, alpha, beta));
+            }
+        });
         log_det
             .as_flattened_mut()
             .iter_mut()
