@@ -9,7 +9,6 @@ use super::{
 };
 use crate::bijection::log_prob_by_blocks;
 use crate::distribution::Distribution;
-use crate::kernel::vectorized;
 use crate::{Bijection, Error, Flow, Real};
 
 /// Which direction a batch runs.
@@ -42,28 +41,26 @@ where
         check_length("log-probabilities", n, out.len())?;
         contexts.check(n)?;
         map_chunks(out, &|first, piece: &mut [T]| {
-            vectorized(|| {
-                // One buffer of each form per piece: every chunk overwrites what it uses.
-                let mut buf = [SVector::<T, D>::zeros(); CHUNK];
-                let mut blocks = [[[T::zero(); LANES]; D]; GROUP];
-                for_each_chunk(first, piece, |start, out: &mut [T]| {
-                    let len = out.len();
-                    let (buf, log_det) = (&mut buf[..len], out);
-                    events.read(start, buf);
-                    log_det.fill(T::zero());
-                    let contexts = contexts.range(start, len);
-                    match check_batch(len, &contexts, len) {
-                        Ok(()) => log_prob_by_blocks(
-                            &self.bijection,
-                            &self.base,
-                            buf,
-                            contexts,
-                            log_det,
-                            &mut blocks,
-                        ),
-                        Err(_) => log_det.fill(T::lit(f64::NAN)),
-                    }
-                });
+            // One buffer of each form per piece: every chunk overwrites what it uses.
+            let mut buf = [SVector::<T, D>::zeros(); CHUNK];
+            let mut blocks = [[[T::zero(); LANES]; D]; GROUP];
+            for_each_chunk(first, piece, |start, out: &mut [T]| {
+                let len = out.len();
+                let (buf, log_det) = (&mut buf[..len], out);
+                events.read(start, buf);
+                log_det.fill(T::zero());
+                let contexts = contexts.range(start, len);
+                match check_batch(len, &contexts, len) {
+                    Ok(()) => log_prob_by_blocks(
+                        &self.bijection,
+                        &self.base,
+                        buf,
+                        contexts,
+                        log_det,
+                        &mut blocks,
+                    ),
+                    Err(_) => log_det.fill(T::lit(f64::NAN)),
+                }
             });
         });
         Ok(())
@@ -126,24 +123,22 @@ where
         contexts.check(n)?;
         let outputs = (EventsOut::<T, D, Z>::new(output), log_det);
         map_chunks(outputs, &|first, piece| {
-            vectorized(|| {
-                let mut buf = [SVector::<T, D>::zeros(); CHUNK];
-                for_each_chunk(first, piece, |start, (out, log_det)| {
-                    let len = log_det.len();
-                    let buf = &mut buf[..len];
-                    input.read(start, buf);
-                    log_det.fill(T::zero());
-                    let contexts = contexts.range(start, len);
-                    let fine = match direction {
-                        Direction::Forward => self.bijection.forward_batch(buf, contexts, log_det),
-                        Direction::Inverse => self.bijection.inverse_batch(buf, contexts, log_det),
-                    };
-                    if fine.is_err() {
-                        buf.fill(SVector::repeat(T::lit(f64::NAN)));
-                        log_det.fill(T::lit(f64::NAN));
-                    }
-                    out.0.write(0, buf);
-                });
+            let mut buf = [SVector::<T, D>::zeros(); CHUNK];
+            for_each_chunk(first, piece, |start, (out, log_det)| {
+                let len = log_det.len();
+                let buf = &mut buf[..len];
+                input.read(start, buf);
+                log_det.fill(T::zero());
+                let contexts = contexts.range(start, len);
+                let fine = match direction {
+                    Direction::Forward => self.bijection.forward_batch(buf, contexts, log_det),
+                    Direction::Inverse => self.bijection.inverse_batch(buf, contexts, log_det),
+                };
+                if fine.is_err() {
+                    buf.fill(SVector::repeat(T::lit(f64::NAN)));
+                    log_det.fill(T::lit(f64::NAN));
+                }
+                out.0.write(0, buf);
             });
         });
         Ok(())
@@ -181,38 +176,36 @@ where
             seed.wrapping_add(((first / PARALLEL_PIECE) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
         };
         let sample_piece = |first: usize, out: &mut Z, log_prob: &mut [T]| {
-            vectorized(|| {
-                let mut rng = Xoshiro256PlusPlus::seed_from_u64(piece_seed(first));
-                let len = out.count().unwrap_or(0);
-                let mut start = 0;
-                while start < len {
-                    let chunk = (len - start).min(CHUNK);
-                    let mut buf = [SVector::<T, D>::zeros(); CHUNK];
-                    let mut log_det = [T::zero(); CHUNK];
-                    let (buf, log_det) = (&mut buf[..chunk], &mut log_det[..chunk]);
-                    self.base.sample_into(&mut rng, buf);
-                    let mut log_base = [T::zero(); CHUNK];
-                    if with_log_prob {
-                        for (lb, z) in log_base.iter_mut().zip(buf.iter()) {
-                            *lb = self.base.log_prob(z);
-                        }
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(piece_seed(first));
+            let len = out.count().unwrap_or(0);
+            let mut start = 0;
+            while start < len {
+                let chunk = (len - start).min(CHUNK);
+                let mut buf = [SVector::<T, D>::zeros(); CHUNK];
+                let mut log_det = [T::zero(); CHUNK];
+                let (buf, log_det) = (&mut buf[..chunk], &mut log_det[..chunk]);
+                self.base.sample_into(&mut rng, buf);
+                let mut log_base = [T::zero(); CHUNK];
+                if with_log_prob {
+                    for (lb, z) in log_base.iter_mut().zip(buf.iter()) {
+                        *lb = self.base.log_prob(z);
                     }
-                    let contexts = contexts.range(first + start, chunk);
-                    if self
-                        .bijection
-                        .inverse_batch(buf, contexts, log_det)
-                        .is_err()
-                    {
-                        buf.fill(SVector::repeat(T::lit(f64::NAN)));
-                    }
-                    out.write(start, buf);
-                    let lp = log_prob.get_mut(start..).unwrap_or_default();
-                    for ((lp, lb), ld) in lp.iter_mut().zip(log_base).zip(log_det.iter()) {
-                        *lp = lb - *ld;
-                    }
-                    start += chunk;
                 }
-            })
+                let contexts = contexts.range(first + start, chunk);
+                if self
+                    .bijection
+                    .inverse_batch(buf, contexts, log_det)
+                    .is_err()
+                {
+                    buf.fill(SVector::repeat(T::lit(f64::NAN)));
+                }
+                out.write(start, buf);
+                let lp = log_prob.get_mut(start..).unwrap_or_default();
+                for ((lp, lb), ld) in lp.iter_mut().zip(log_base).zip(log_det.iter()) {
+                    *lp = lb - *ld;
+                }
+                start += chunk;
+            }
         };
         let outputs = EventsOut::<T, D, Z>::new(samples);
         if with_log_prob {

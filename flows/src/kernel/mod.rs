@@ -30,6 +30,7 @@ mod x86;
 
 pub use crate::batch::LANES;
 pub(crate) use dispatch::rational_quadratic;
+#[cfg(feature = "std")]
 pub(crate) use dispatch::vectorized;
 pub(crate) use spline::Spline;
 
