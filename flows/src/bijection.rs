@@ -173,6 +173,23 @@ fn map_one<T: Real, const D: usize>(
     *log_det += mapped.1;
 }
 
+/// Runs `blocks` (a layer's [`forward_blocks`](Bijection::forward_blocks) or
+/// [`inverse_blocks`](Bijection::inverse_blocks)) on the one block `x`: the lane path of layers
+/// whose blocks method is their lane kernel.
+#[inline]
+pub(crate) fn on_one_block<T, const D: usize, const C: usize>(
+    x: &mut Block<T, D>,
+    contexts: &Block<T, C>,
+    log_det: &mut [T; LANES],
+    blocks: impl FnOnce(&mut [Block<T, D>], &[Block<T, C>], &mut [[T; LANES]]),
+) {
+    blocks(
+        core::slice::from_mut(x),
+        core::slice::from_ref(contexts),
+        core::slice::from_mut(log_det),
+    );
+}
+
 /// `log p(z) + log|det dz/dx|` of every event `x` of `events` into `log_prob`, where `(z,
 /// log|det dz/dx|)` is `bijection`'s forward map and `p` the density of `base`: whole lane blocks
 /// through [`Bijection::forward_blocks`] and [`Distribution::log_prob_lanes`] (their latent events

@@ -4,6 +4,7 @@ use nalgebra::SVector;
 use rand::Rng;
 
 use crate::batch::{Block, LANES};
+use crate::bijection::on_one_block;
 use crate::gradient::BijectionGradient;
 use crate::{Bijection, Random, Real, impl_parameters};
 
@@ -57,20 +58,12 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
 
     #[inline]
     fn forward_lanes(&self, x: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
-        self.forward_blocks(
-            core::slice::from_mut(x),
-            core::slice::from_ref(contexts),
-            core::slice::from_mut(log_det),
-        );
+        on_one_block(x, contexts, log_det, |x, c, l| self.forward_blocks(x, c, l));
     }
 
     #[inline]
     fn inverse_lanes(&self, z: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
-        self.inverse_blocks(
-            core::slice::from_mut(z),
-            core::slice::from_ref(contexts),
-            core::slice::from_mut(log_det),
-        );
+        on_one_block(z, contexts, log_det, |x, c, l| self.inverse_blocks(x, c, l));
     }
 
     /// The scales once for all the blocks, by the vectorized `exp`; the blocks by the diagonal

@@ -4,6 +4,7 @@ use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
 use crate::batch::{Block, LANES};
+use crate::bijection::on_one_block;
 use crate::gradient::{BijectionGradient, Derivatives, TransformerGradient, Upstream};
 use crate::net::{AutoregressiveGradient, AutoregressiveTransform, Made};
 use crate::transformer::{Affine, InverseAffine, Transformer, columns};
@@ -50,11 +51,7 @@ where
 
     #[inline]
     fn forward_lanes(&self, x: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
-        self.forward_blocks(
-            core::slice::from_mut(x),
-            core::slice::from_ref(contexts),
-            core::slice::from_mut(log_det),
-        );
+        on_one_block(x, contexts, log_det, |x, c, l| self.forward_blocks(x, c, l));
     }
 
     /// The network's [one-pass lane-block evaluation](AutoregressiveTransform::one_pass_blocks),
