@@ -50,7 +50,10 @@ const GROUP_VALUES: usize = 2048;
 /// The lane blocks of `D`-element events that the layers map together: as many as
 /// [`GROUP_VALUES`] allows, from 1 to [`GROUP`].
 pub(crate) const fn group(d: usize) -> usize {
-    let blocks = GROUP_VALUES / (d * LANES + 1);
+    if d == 0 {
+        return GROUP;
+    }
+    let blocks = GROUP_VALUES / (d * LANES);
     if blocks < 1 {
         1
     } else if blocks > GROUP {

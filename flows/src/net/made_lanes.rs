@@ -142,8 +142,8 @@ impl<
     /// [`one_pass_blocks`](crate::net::AutoregressiveTransform::one_pass_blocks)): for each
     /// block, the hidden layers, then the parameters of up to [`RUN`] elements at a time
     /// ([`SHORT_RUN`] when their blocks are not stacked), handed to `step` with their rows while
-    /// they are in cache. The buffers and the stacked output blocks are made once for all the
-    /// blocks.
+    /// they are in cache. The buffers are made once for all the blocks; so are the stacked output
+    /// blocks when a block is one run (`D` at most [`RUN`]; otherwise each run restacks its own).
     #[inline]
     pub(super) fn runs_blocks(
         &self,
