@@ -98,14 +98,32 @@ fn map_row<I: Isa, const INVERSE: bool>(
     [u, beta]: &[Row; 2],
     e: I::V,
 ) -> I::V {
-    let m = MIN_SCALE as f32;
-    let (half, near_min) = (isa.splat(0.5), isa.splat(AFFINE_NEAR_MIN as f32));
-    let v = isa.mul(isa.load(u), half);
-    // `factor` is α, or 1 / α when `INVERSE`.
-    let (mut factor, mut log_alpha) = near_scale::<I, INVERSE>(isa, v, e);
     // The far form (`u / 2` below the near form's range, or NaN) is rare: only rows that have
     // such a lane pay for it.
-    if u.iter().fold(false, |far, &u| far | !near(u * 0.5)) {
+    let far = u.iter().fold(false, |far, &u| far | !near(u * 0.5));
+    let (mapped, log_alpha) =
+        map_value::<I, INVERSE>(isa, isa.load(row), [isa.load(u), isa.load(beta)], e, far);
+    isa.store(mapped, row);
+    log_alpha
+}
+
+/// The map of the values `x` under their parameters `[u, β]` given the exponential `e` of the
+/// near form of their scale ([`near_exp`] of `u / 2`), in registers: `(mapped, log α)`. The far
+/// form is computed only when `far` (some lane may take it).
+#[inline(always)]
+fn map_value<I: Isa, const INVERSE: bool>(
+    isa: I,
+    x: I::V,
+    [u, beta]: [I::V; 2],
+    e: I::V,
+    far: bool,
+) -> (I::V, I::V) {
+    let m = MIN_SCALE as f32;
+    let (half, near_min) = (isa.splat(0.5), isa.splat(AFFINE_NEAR_MIN as f32));
+    let v = isa.mul(u, half);
+    // `factor` is α, or 1 / α when `INVERSE`.
+    let (mut factor, mut log_alpha) = near_scale::<I, INVERSE>(isa, v, e);
+    if far {
         let far = isa.or(isa.lt(v, near_min), isa.is_nan(v));
         let far_alpha = isa.add(isa.splat(m), isa.mul(isa.splat(1.0 - m), math::exp(isa, v)));
         let far_factor = if INVERSE {
@@ -116,14 +134,30 @@ fn map_row<I: Isa, const INVERSE: bool>(
         factor = isa.select(far, far_factor, factor);
         log_alpha = isa.select(far, math::ln(isa, far_alpha), log_alpha);
     }
-    let (x, beta) = (isa.load(row), isa.load(beta));
     let mapped = if INVERSE {
         isa.mul(isa.sub(x, beta), factor)
     } else {
         isa.add(isa.mul(factor, x), beta)
     };
-    isa.store(mapped, row);
-    log_alpha
+    (mapped, log_alpha)
+}
+
+/// The affine map of the values `x` under their parameters `[u, β]` in registers, forward or
+/// (when `inverse`) inverse: `(mapped, log α)`, the values of [`affine_row`] lane by lane.
+#[inline(always)]
+pub(crate) fn affine_value<I: Isa>(
+    isa: I,
+    x: I::V,
+    [u, beta]: [I::V; 2],
+    inverse: bool,
+) -> (I::V, I::V) {
+    let v = isa.mul(u, isa.splat(0.5));
+    let far = isa.any(isa.or(isa.lt(v, isa.splat(AFFINE_NEAR_MIN as f32)), isa.is_nan(v)));
+    if inverse {
+        map_value::<I, true>(isa, x, [u, beta], near_exp::<I, true>(isa, v), far)
+    } else {
+        map_value::<I, false>(isa, x, [u, beta], near_exp::<I, false>(isa, v), far)
+    }
 }
 
 /// [`affine`] of one row (`Σ_j` of one term): its exponential stays in registers, with no

@@ -6,6 +6,7 @@
 use super::affine::{affine, affine_row};
 use super::dense::{dense, dense_bias, dense_bias_fixed};
 use super::diagonal::{scale_shift, shift_scale};
+use super::event::{self, EventMap, EventMlp};
 use super::isa::{Isa, Row, Scalar};
 use super::masked;
 use super::math;
@@ -155,6 +156,17 @@ entry! {
     /// left as they are, or mapped too; their log-scales are unspecified): one register under
     /// AVX2 (see [`affine_row`]).
     affine_short(row: &mut Row, params: &[Row; 2], inverse: bool) -> Row => affine_row, Avx2Half
+}
+
+entry! {
+    /// One event's network and elementwise map in registers, one register under AVX2 (see
+    /// [`event::mlp_map`]).
+    mlp_map_event<const H: usize, const P: usize, const B: usize>(
+        mlp: &EventMlp<'_, f32, H, P, B>,
+        map: EventMap,
+        inverse: bool,
+        target: &mut [f32; B]
+    ) -> Option<f32> => event::mlp_map, Avx2Half
 }
 
 entry! {

@@ -66,6 +66,8 @@ pub(crate) trait Isa: Copy {
     fn or(self, either: Self::M, or: Self::M) -> Self::M;
     /// `then` where `mask` is set, else `otherwise`.
     fn select(self, mask: Self::M, then: Self::V, otherwise: Self::V) -> Self::V;
+    /// Whether any lane of `mask` is set.
+    fn any(self, mask: Self::M) -> bool;
 }
 
 /// The bits of `√½` in `f32`, where [`Isa::split_exponent`]'s mantissas begin.
@@ -175,5 +177,9 @@ impl Isa for Scalar {
     #[inline(always)]
     fn select(self, mask: [bool; LANES], then: Row, otherwise: Row) -> Row {
         lanes!(|mask, then, otherwise| if mask { then } else { otherwise })
+    }
+    #[inline(always)]
+    fn any(self, mask: [bool; LANES]) -> bool {
+        mask.iter().any(|&m| m)
     }
 }

@@ -15,6 +15,7 @@ mod affine;
 mod dense;
 mod diagonal;
 mod dispatch;
+mod event;
 mod isa;
 mod masked;
 mod math;
@@ -32,6 +33,7 @@ pub use crate::batch::LANES;
 pub(crate) use dispatch::rational_quadratic;
 #[cfg(feature = "std")]
 pub(crate) use dispatch::vectorized;
+pub use event::{EventMap, EventMlp};
 pub(crate) use spline::Spline;
 
 use nalgebra::SVector;
@@ -202,6 +204,24 @@ pub trait Kernels: Copy + Default + Sized {
         Self::affine_row(row, params, inverse)
     }
 
+    /// One event's network `mlp` (a tanh after each hidden layer) at its inputs, then `map` of
+    /// the elements `target` under its outputs (column `j`, the `P` outputs of element `j`),
+    /// forward or, when `inverse`, inverse; returns the sum of the log-derivatives. `None`, with
+    /// `target` left alone, when there is no fused kernel: for `f64`, and for `f32` beyond
+    /// [`SHORT`] hidden units or elements or when `P` is not the map's number of parameters.
+    /// `f32` runs the layers, the activations and the map as one register of lanes each (the
+    /// elements as lanes), one call in all (see the kernel tests for its agreement with the
+    /// separate steps).
+    #[inline]
+    fn mlp_map_event<const H: usize, const P: usize, const B: usize>(
+        _mlp: &EventMlp<'_, Self, H, P, B>,
+        _map: EventMap,
+        _inverse: bool,
+        _target: &mut [Self; B],
+    ) -> Option<Self> {
+        None
+    }
+
     /// Runs the lane kernel `kernel` over `values` as rows of [`LANES`] (the last row padded
     /// with zeros).
     #[inline]
@@ -355,6 +375,19 @@ impl Kernels for f32 {
     #[inline]
     fn tanh_short(rows: &mut [Lanes<f32>]) {
         dispatch::tanh_short(rows);
+    }
+    #[inline]
+    fn mlp_map_event<const H: usize, const P: usize, const B: usize>(
+        mlp: &EventMlp<'_, f32, H, P, B>,
+        map: EventMap,
+        inverse: bool,
+        target: &mut [f32; B],
+    ) -> Option<f32> {
+        if H <= SHORT && B <= SHORT {
+            dispatch::mlp_map_event(mlp, map, inverse, target)
+        } else {
+            None
+        }
     }
     #[inline]
     fn sigmoid_lanes(rows: &mut [Lanes<f32>]) {

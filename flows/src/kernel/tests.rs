@@ -7,6 +7,7 @@ use super::diagonal::{scale_shift, shift_scale};
 use super::dispatch::{
     exp_kernel, expm1_kernel, ln_1p_kernel, ln_kernel, sigmoid_kernel, softplus_kernel, tanh_kernel,
 };
+use super::event::{EventMap, EventMlp, mlp_map};
 use super::isa::{Isa, Row, Scalar};
 use super::masked::{self, plain};
 use super::peak::{chains, fma_loop};
@@ -850,6 +851,252 @@ fn assert_close(what: &str, got: &[f32], want: &[f32], tolerance: f32) {
     }
 }
 
+/// One event's network of `H` hidden units (two layers) from 5 inputs and 2 context values to
+/// `P` parameters of each of `B` elements, its inputs and its elements, for the fused kernel.
+struct EventCase<const H: usize, const P: usize, const B: usize> {
+    input: [[f32; H]; 5],
+    context_weight: [[f32; H]; 2],
+    bias: [f32; H],
+    hidden: ([[f32; H]; H], [f32; H]),
+    output: [([[f32; P]; H], [f32; P]); B],
+    x: [f32; 5],
+    context: [f32; 2],
+    target: [f32; B],
+}
+
+/// `N` values in `[-scale, scale)` from the seed.
+fn noise_array<const N: usize>(seed: u32, scale: f32) -> [f32; N] {
+    let v = noise(N, seed);
+    core::array::from_fn(|i| v[i] * scale)
+}
+
+impl<const H: usize, const P: usize, const B: usize> EventCase<H, P, B> {
+    /// A case from `seed`: the first parameter of element 1 on the affine scale's far form.
+    fn new(seed: u32) -> Self {
+        let mut output: [([[f32; P]; H], [f32; P]); B] = core::array::from_fn(|j| {
+            let s = seed * 100 + j as u32;
+            (
+                core::array::from_fn(|k| noise_array(s * 10 + k as u32, 1.5)),
+                noise_array(s + 7, 1.0),
+            )
+        });
+        output[1].1[0] = -30.0;
+        Self {
+            input: core::array::from_fn(|k| noise_array(seed + 11 * k as u32, 1.0)),
+            context_weight: core::array::from_fn(|k| noise_array(seed + 3 + 5 * k as u32, 1.0)),
+            bias: noise_array(seed + 1, 0.5),
+            hidden: (
+                core::array::from_fn(|k| noise_array(seed + 13 * k as u32 + 2, 1.0)),
+                noise_array(seed + 4, 0.5),
+            ),
+            output,
+            x: noise_array(seed + 5, 2.0),
+            context: noise_array(seed + 6, 2.0),
+            target: noise_array(seed + 8, 3.0),
+        }
+    }
+
+    /// Runs `kernel` on this case's network (with its hidden layer, or without when `deep` is
+    /// false): the mapped elements and the result.
+    fn run(
+        &self,
+        deep: bool,
+        map: EventMap,
+        inverse: bool,
+        kernel: EventKernel<'_, H, P, B>,
+    ) -> ([f32; B], Option<f32>) {
+        let hidden = [(&self.hidden.0, &self.hidden.1)];
+        let output: [(&[[f32; P]; H], &[f32; P]); B] =
+            core::array::from_fn(|j| (&self.output[j].0, &self.output[j].1));
+        let mlp = EventMlp {
+            inputs: [
+                (&self.input[..], &self.x[..]),
+                (&self.context_weight[..], &self.context[..]),
+            ],
+            bias: &self.bias,
+            hidden: if deep { &hidden } else { &[] },
+            output: &output,
+        };
+        let mut target = self.target;
+        let log_det = kernel(&mlp, map, inverse, &mut target);
+        (target, log_det)
+    }
+
+    /// The network and the map in `f64` from the formulas: the mapped elements and the sum of
+    /// the log-derivatives.
+    fn reference(&self, deep: bool, inverse: bool) -> ([f64; B], f64) {
+        let layer = |columns: &[[f32; H]], values: &[f64], bias: &[f32; H], h: &mut [f64; H]| {
+            for (r, h) in h.iter_mut().enumerate() {
+                *h += f64::from(bias[r])
+                    + columns
+                        .iter()
+                        .zip(values)
+                        .map(|(c, &v)| f64::from(c[r]) * v)
+                        .sum::<f64>();
+            }
+        };
+        let widen = |v: &[f32]| {
+            v.iter()
+                .map(|&v| f64::from(v))
+                .collect::<std::vec::Vec<_>>()
+        };
+        let mut h = [0.0; H];
+        layer(&self.input, &widen(&self.x), &self.bias, &mut h);
+        layer(
+            &self.context_weight,
+            &widen(&self.context),
+            &[0.0; H],
+            &mut h,
+        );
+        h = h.map(f64::tanh);
+        if deep {
+            let mut next = [0.0; H];
+            layer(&self.hidden.0, &h, &self.hidden.1, &mut next);
+            h = next.map(f64::tanh);
+        }
+        let mut total = 0.0;
+        let mapped = core::array::from_fn(|j| {
+            let (weight, bias) = &self.output[j];
+            let param = |p: usize| {
+                f64::from(bias[p]) + (0..H).map(|k| f64::from(weight[k][p]) * h[k]).sum::<f64>()
+            };
+            let x = f64::from(self.target[j]);
+            let (alpha, log_alpha, beta) = if P == 2 {
+                let (alpha, log_alpha) = crate::transformer::affine_scale(param(0));
+                (alpha, log_alpha, param(1))
+            } else {
+                (1.0, 0.0, param(0))
+            };
+            total += if inverse { -log_alpha } else { log_alpha };
+            if inverse {
+                (x - beta) / alpha
+            } else {
+                alpha * x + beta
+            }
+        });
+        (mapped, total)
+    }
+}
+
+/// The fused kernel's signature.
+type EventKernel<'a, const H: usize, const P: usize, const B: usize> =
+    &'a dyn Fn(&EventMlp<'_, f32, H, P, B>, EventMap, bool, &mut [f32; B]) -> Option<f32>;
+
+/// `kernel` against the `f64` formulas, with and without a hidden layer, both directions, the
+/// affine map (5 and 8 elements, 5 and 8 hidden units) and the shift; and `None`, the elements
+/// left alone, for a map of another number of parameters.
+fn event_follows(
+    affine: EventKernel<'_, 5, 2, 5>,
+    wide: EventKernel<'_, 8, 2, 8>,
+    shift: EventKernel<'_, 5, 1, 5>,
+) {
+    fn check<const H: usize, const P: usize, const B: usize>(
+        kernel: EventKernel<'_, H, P, B>,
+        map: EventMap,
+        other: EventMap,
+    ) {
+        for seed in 1..20 {
+            let case = EventCase::<H, P, B>::new(seed);
+            for (deep, inverse) in [(false, false), (false, true), (true, false), (true, true)] {
+                let (got, log_det) = case.run(deep, map, inverse, kernel);
+                let (want, want_log_det) = case.reference(deep, inverse);
+                let log_det = log_det.expect("the kernel fits");
+                for (j, (&g, &w)) in got.iter().zip(&want).enumerate() {
+                    let tolerance = 2e-5 * w.abs().max(1.0) * if j == 1 { 2e5 } else { 1.0 };
+                    assert!(
+                        (f64::from(g) - w).abs() <= tolerance,
+                        "seed {seed}, {map:?}, inverse {inverse}, element {j}: {g} vs {w}"
+                    );
+                }
+                assert!(
+                    (f64::from(log_det) - want_log_det).abs() <= 1e-4 * want_log_det.abs().max(1.0),
+                    "seed {seed}, {map:?}, inverse {inverse}: log-det {log_det} vs {want_log_det}"
+                );
+            }
+            let (untouched, none) = case.run(true, other, false, kernel);
+            assert_eq!((untouched, none), (case.target, None));
+        }
+    }
+    check(affine, EventMap::Affine, EventMap::Shift);
+    check(wide, EventMap::Affine, EventMap::Shift);
+    check(shift, EventMap::Shift, EventMap::Affine);
+}
+
+/// The fused kernel under `isa` against the formulas and against the twin (to a few units of
+/// `f32`).
+fn event_matches<I: Isa>(isa: I) {
+    event_follows(
+        &|m, map, inv, t| mlp_map(isa, m, map, inv, t),
+        &|m, map, inv, t| mlp_map(isa, m, map, inv, t),
+        &|m, map, inv, t| mlp_map(isa, m, map, inv, t),
+    );
+    for seed in 1..20 {
+        let case = EventCase::<5, 2, 5>::new(seed);
+        for inverse in [false, true] {
+            let (got, log_det) = case.run(true, EventMap::Affine, inverse, &|m, map, inv, t| {
+                mlp_map(isa, m, map, inv, t)
+            });
+            let (want, twin_log_det) =
+                case.run(true, EventMap::Affine, inverse, &|m, map, inv, t| {
+                    mlp_map(Scalar, m, map, inv, t)
+                });
+            for (g, w) in got.iter().zip(want) {
+                assert!((g - w).abs() <= 1e-5 * w.abs().max(1.0), "{g} vs twin {w}");
+            }
+            let (log_det, twin_log_det) =
+                (log_det.unwrap_or(f32::NAN), twin_log_det.unwrap_or(0.0));
+            assert!(
+                (log_det - twin_log_det).abs() <= 1e-5,
+                "{log_det} vs {twin_log_det}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_fused_event_twin_follows_the_formulas() {
+    event_matches(Scalar);
+}
+
+#[test]
+fn the_fused_event_entry_point_follows_the_formulas_where_it_fits() {
+    event_follows(
+        &<f32 as Kernels>::mlp_map_event,
+        &<f32 as Kernels>::mlp_map_event,
+        &<f32 as Kernels>::mlp_map_event,
+    );
+    // Beyond `SHORT` hidden units or elements, and in `f64`: no kernel, nothing touched.
+    let case = EventCase::<9, 2, 5>::new(3);
+    let (untouched, none) = case.run(
+        true,
+        EventMap::Affine,
+        false,
+        &<f32 as Kernels>::mlp_map_event,
+    );
+    assert_eq!((untouched, none), (case.target, None));
+    let case = EventCase::<5, 1, 9>::new(3);
+    let (untouched, none) = case.run(
+        true,
+        EventMap::Shift,
+        false,
+        &<f32 as Kernels>::mlp_map_event,
+    );
+    assert_eq!((untouched, none), (case.target, None));
+    let mut target = [1.0f64; 2];
+    let output = [(&[[0.0f64; 1]; 1], &[0.5f64; 1]); 2];
+    let mlp = EventMlp {
+        inputs: [(&[[0.0f64; 1]][..], &[1.0f64][..]), (&[][..], &[][..])],
+        bias: &[0.0; 1],
+        hidden: &[],
+        output: &output,
+    };
+    assert_eq!(
+        <f64 as Kernels>::mlp_map_event(&mlp, EventMap::Shift, false, &mut target),
+        None
+    );
+    assert_eq!(target, [1.0; 2]);
+}
+
 /// `masked_matvec`'s signature.
 type Matvec<'a> = &'a dyn Fn(&[f32], &[usize], &[f32], &mut [f32]);
 /// `masked_matvec_backward`'s.
@@ -1145,6 +1392,7 @@ mod x86 {
         };
         short_tanh_matches(&|row| tanh_kernel::kernel(isa, core::slice::from_mut(row)));
         short_affine_matches(&|row, params, inverse| affine_row(isa, row, params, inverse));
+        event_matches(isa);
         // The second half of a row is left as it is.
         let mut row = [0.25; LANES];
         tanh_kernel::kernel(isa, core::slice::from_mut(&mut row));

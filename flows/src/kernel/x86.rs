@@ -117,6 +117,10 @@ impl Isa for Avx512 {
     }
     op!(select(mask: __mmask16, then: __m512, otherwise: __m512) -> __m512 =
         _mm512_mask_blend_ps(mask, otherwise, then));
+    #[inline(always)]
+    fn any(self, mask: __mmask16) -> bool {
+        mask != 0
+    }
 }
 
 /// Applies the AVX2 expression `$body` to both halves of the lane blocks (`||`: a value for
@@ -202,6 +206,8 @@ impl Isa for Avx2 {
         _mm256_storeu_ps(out.as_mut_ptr().add(HALF), v[1]);
     });
     avx2_ops!([__m256; 2], halves);
+    op!(any(mask: [__m256; 2]) -> bool =
+        _mm256_movemask_ps(_mm256_or_ps(mask[0], mask[1])) != 0);
 }
 
 impl Isa for Avx2Half {
@@ -216,4 +222,5 @@ impl Isa for Avx2Half {
         /// Into the first half of the row; the second is left as it is.
         store(v: __m256, out: &mut Row) -> () = _mm256_storeu_ps(out.as_mut_ptr(), v));
     avx2_ops!(__m256, single);
+    op!(any(mask: __m256) -> bool = _mm256_movemask_ps(mask) != 0);
 }

@@ -46,31 +46,33 @@ impl<Tr: Default, Net, const D: usize, const A: usize, const B: usize, const P: 
         }
     }
 
-    /// Applies `map` (the transformer's forward or inverse over the elements of an event) to the
-    /// target elements of `input`, parameterized from its source elements, which are the same in
-    /// both directions.
+    /// Maps the target elements of `input` by the transformer (forward, or inverse when
+    /// `inverse`), parameterized from its source elements, which are the same in both
+    /// directions: the conditioner's [`eval_map`](ConditionerTransform::eval_map).
     #[inline]
     fn couple<T: Real, const C: usize>(
         &self,
         input: &SVector<T, D>,
         context: &SVector<T, C>,
-        map: impl Fn(&Tr, &mut [T], &[SVector<T, P>]) -> T,
+        inverse: bool,
     ) -> (SVector<T, D>, T)
     where
+        Tr: Transformer<T, P>,
         Net: ConditionerTransform<T, A, C, P, B>,
     {
-        let h = self
-            .conditioner
-            .eval(&self.partition.gather_source(input), context);
-        // Columns by chunks and elements by `get`: no panic branch on the inference path (every
-        // target index is below `D` by construction; the firmware example checks it).
-        let params = columns(&h);
+        let source = self.partition.gather_source(input);
+        let map = |target: &mut [T]| {
+            self.conditioner
+                .eval_map((&source, context), &self.transformer, target, inverse)
+        };
+        // Elements by `get`: no panic branch on the inference path (every target index is
+        // below `D` by construction; the firmware example checks it).
         let mut output = *input;
         // The target elements in place when they are the last `B` in order (the presets').
         if self.partition.is_half_split()
             && let Some(target) = output.as_mut_slice().get_mut(A..)
         {
-            let log_det = map(&self.transformer, target, &params);
+            let log_det = map(target);
             return (output, log_det);
         }
         let mut target = [T::zero(); B];
@@ -79,7 +81,7 @@ impl<Tr: Default, Net, const D: usize, const A: usize, const B: usize, const P: 
                 *v = *x;
             }
         }
-        let log_det = map(&self.transformer, &mut target, &params);
+        let log_det = map(&mut target);
         for (v, &t) in target.iter().zip(self.partition.target()) {
             if let Some(out) = output.as_mut_slice().get_mut(t) {
                 *out = *v;
@@ -98,12 +100,12 @@ where
 {
     #[inline]
     fn forward(&self, x: &SVector<T, D>, context: &SVector<T, C>) -> (SVector<T, D>, T) {
-        self.couple(x, context, Tr::forward_elements)
+        self.couple(x, context, false)
     }
 
     #[inline]
     fn inverse(&self, z: &SVector<T, D>, context: &SVector<T, C>) -> (SVector<T, D>, T) {
-        self.couple(z, context, Tr::inverse_elements)
+        self.couple(z, context, true)
     }
 
     #[inline]

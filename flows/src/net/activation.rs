@@ -7,6 +7,10 @@ use crate::kernel::{LANES, Lanes, SHORT};
 
 /// An elementwise nonlinearity.
 pub trait Activation: Copy + Default + core::fmt::Debug {
+    /// Whether this is [`Tanh`], the activation of the fused per-event kernel
+    /// ([`Kernels::mlp_map_event`](crate::kernel::Kernels::mlp_map_event)).
+    const TANH: bool = false;
+
     /// The activation of `x`.
     fn apply<T: Real>(x: T) -> T;
     /// The derivative at `x`, given also `y = apply(x)`.
@@ -38,6 +42,7 @@ pub trait Activation: Copy + Default + core::fmt::Debug {
 pub struct Tanh;
 
 impl Activation for Tanh {
+    const TANH: bool = true;
     #[inline]
     fn apply<T: Real>(x: T) -> T {
         let two = T::lit(2.0);

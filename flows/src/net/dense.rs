@@ -53,7 +53,7 @@ impl<T: Real, const O: usize, const I: usize> Dense<T, O, I> {
     /// The weight and bias as a layer of
     /// [`Kernels::dense_bias_fixed_lanes`](crate::kernel::Kernels::dense_bias_fixed_lanes).
     #[inline]
-    fn lanes_layer(&self) -> (&[[T; O]; I], &[T; O]) {
+    pub(crate) fn lanes_layer(&self) -> (&[[T; O]; I], &[T; O]) {
         (&self.weight.data.0, &self.bias.data.0[0])
     }
 

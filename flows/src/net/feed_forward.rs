@@ -6,9 +6,11 @@ use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
 use super::dense::{activate, activation_backward, apply_blocks, backward_blocks, mlp_lanes};
-use super::{Activation, ConditionerTransform, Dense, InputDense, Tanh};
+use super::{Activation, ConditionerTransform, Dense, InputDense, Tanh, map_elements};
 use crate::batch::Block;
 use crate::gradient::ConditionerGradient;
+use crate::kernel::EventMlp;
+use crate::transformer::Transformer;
 use crate::{Random, Real, impl_parameters};
 
 /// A multilayer perceptron: an input layer to `H` hidden units, `M` more hidden layers of width
@@ -57,6 +59,38 @@ where
             h = Act::apply_vector(layer.apply(&h));
         }
         apply_blocks(&self.output, &h)
+    }
+
+    /// One fused kernel call ([`Kernels::mlp_map_event`](crate::kernel::Kernels::mlp_map_event))
+    /// when there is one for the activation, the transformer and the sizes.
+    #[inline]
+    fn eval_map<Tr: Transformer<T, P>>(
+        &self,
+        (x, context): (&SVector<T, I>, &SVector<T, C>),
+        transformer: &Tr,
+        target: &mut [T],
+        inverse: bool,
+    ) -> T {
+        if Act::TANH
+            && let Some((map, inverse)) = transformer.event_map(inverse)
+            && let Ok(elements) = <&mut [T; B]>::try_from(&mut *target)
+        {
+            let hidden = self.hidden.each_ref().map(Dense::lanes_layer);
+            let output = self.output.each_ref().map(Dense::lanes_layer);
+            let mlp = EventMlp {
+                inputs: [
+                    (&self.input.weight.data.0[..], x.as_slice()),
+                    (&self.input.context_weight.data.0[..], context.as_slice()),
+                ],
+                bias: &self.input.bias.data.0[0],
+                hidden: &hidden,
+                output: &output,
+            };
+            if let Some(log_det) = T::mlp_map_event(&mlp, map, inverse, elements) {
+                return log_det;
+            }
+        }
+        map_elements(transformer, target, &self.eval(x, context), inverse)
     }
 
     #[inline]

@@ -6,7 +6,7 @@ use super::{Transformer, each_element};
 use crate::Real;
 use crate::batch::{Block, LANES};
 use crate::gradient::{Derivatives, TransformerGradient};
-use crate::kernel::{Lanes, SHORT};
+use crate::kernel::{EventMap, Lanes, SHORT};
 
 /// The smallest scale the affine family reaches (torchflows' `min_scale` default).
 pub const MIN_SCALE: f64 = 1e-10;
@@ -213,6 +213,10 @@ impl<T: Real> Transformer<T, 2> for Affine {
         (apply(x, alpha, h[1]), log_alpha)
     }
     #[inline]
+    fn event_map(&self, inverse: bool) -> Option<(EventMap, bool)> {
+        Some((EventMap::Affine, inverse))
+    }
+    #[inline]
     fn inverse(&self, y: T, h: &SVector<T, 2>) -> (T, T) {
         let (alpha, log_alpha) = scale(h[0]);
         (unapply(y, alpha, h[1]), -log_alpha)
@@ -288,6 +292,10 @@ impl<T: Real> Transformer<T, 1> for Shift {
     #[inline]
     fn forward(&self, x: T, h: &SVector<T, 1>) -> (T, T) {
         (x + h[0], T::zero())
+    }
+    #[inline]
+    fn event_map(&self, inverse: bool) -> Option<(EventMap, bool)> {
+        Some((EventMap::Shift, inverse))
     }
     #[inline]
     fn inverse(&self, y: T, h: &SVector<T, 1>) -> (T, T) {

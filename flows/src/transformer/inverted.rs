@@ -6,7 +6,7 @@ use super::{Affine, Transformer};
 use crate::Real;
 use crate::batch::Block;
 use crate::gradient::{Derivatives, TransformerGradient};
-use crate::kernel::Lanes;
+use crate::kernel::{EventMap, Lanes};
 
 /// `Tr` with forward and inverse swapped: its forward is `Tr`'s inverse.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -20,6 +20,10 @@ impl<T: Real, const P: usize, Tr: Transformer<T, P>> Transformer<T, P> for Inver
     #[inline]
     fn inverse(&self, y: T, h: &SVector<T, P>) -> (T, T) {
         self.0.forward(y, h)
+    }
+    #[inline]
+    fn event_map(&self, inverse: bool) -> Option<(EventMap, bool)> {
+        self.0.event_map(!inverse)
     }
     #[inline]
     fn forward_elements(&self, x: &mut [T], h: &[SVector<T, P>]) -> T {

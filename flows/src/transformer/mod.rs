@@ -36,7 +36,7 @@ use nalgebra::{SMatrix, SVector};
 
 use crate::Real;
 use crate::batch::{Block, LANES};
-use crate::kernel::Lanes;
+use crate::kernel::{EventMap, Lanes};
 
 /// An elementwise invertible map with `P` raw parameters per element.
 ///
@@ -63,6 +63,17 @@ pub trait Transformer<T: Real, const P: usize>: Copy + Default {
     #[inline]
     fn inverse_elements(&self, y: &mut [T], h: &[SVector<T, P>]) -> T {
         each_element(y, h, |y, h| self.inverse(y, h))
+    }
+
+    /// The map of [`forward_elements`](Transformer::forward_elements) (or, when `inverse`, of
+    /// [`inverse_elements`](Transformer::inverse_elements)) as a fused kernel's
+    /// [`EventMap`] and direction (`true`: the map's inverse), when it is one of them: for
+    /// conditioners that run their network and the map in one kernel
+    /// ([`Kernels::mlp_map_event`](crate::kernel::Kernels::mlp_map_event)). `None` by default.
+    #[inline]
+    fn event_map(&self, inverse: bool) -> Option<(EventMap, bool)> {
+        let _ = inverse;
+        None
     }
 
     /// [`forward`](Transformer::forward) over lane blocks: element `j` of every event, `x[j]`,
