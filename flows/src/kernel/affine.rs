@@ -1,17 +1,22 @@
 //! The affine transformer over lane blocks: each row's scales from its parameters and the map of
 //! the row in one pass, every value in registers. Forward, the formulas of
 //! `transformer::affine::scale` lane by lane, but for its near form's tiny correction to
-//! `log α` (by a reciprocal estimate, with no division); inverse, the reciprocal scale from one
-//! exponential, with no division.
+//! `log α` (by a reciprocal estimate, with no division, and only in rows with a lane where it
+//! changes anything); inverse, the reciprocal scale from one exponential, with no division.
 
 use super::isa::{Isa, Row};
 use super::math;
 use crate::transformer::{AFFINE_E_MAX, AFFINE_NEAR_MIN, MIN_SCALE};
 
-/// Whether `v = u / 2` takes `scale`'s near form (false for NaN).
+/// From this `v = u / 2` up, the near form's correction `t` of [`near_scale`] changes nothing:
+/// `|t| = m |e^{−v} − 1| < 1.5e-8` there, below half a unit of `v` (so `v + t` rounds to `v`)
+/// and below `2^-25` (so `w (1 − t)` rounds to `w`), so `log α = v` and `1 / α = w` exactly.
+pub(super) const EXACT_MIN: f32 = -5.0;
+
+/// Whether `v = u / 2` takes the near form's shortcut (see [`EXACT_MIN`]; false for NaN).
 #[inline(always)]
-fn near(v: f32) -> bool {
-    v >= AFFINE_NEAR_MIN as f32
+fn exact(v: f32) -> bool {
+    v >= EXACT_MIN
 }
 
 /// The exponential of the near form of the scale from `v = u / 2`: `e = expm1(v)` forward, `w =
@@ -41,7 +46,7 @@ fn near_scale<I: Isa, const INVERSE: bool>(isa: I, v: I::V, e: I::V) -> (I::V, I
         let t = isa.mul(m, isa.sub(e, one));
         (isa.fma(e, isa.sub(isa.splat(0.0), t), e), isa.add(v, t))
     } else {
-        let alpha = isa.add(one, isa.mul(isa.splat(1.0 - MIN_SCALE as f32), e));
+        let alpha = near_alpha(isa, e);
         let e = isa.min(e, isa.splat(AFFINE_E_MAX as f32));
         let t = isa.mul(
             isa.mul(isa.splat(-(MIN_SCALE as f32)), e),
@@ -51,8 +56,11 @@ fn near_scale<I: Isa, const INVERSE: bool>(isa: I, v: I::V, e: I::V) -> (I::V, I
     }
 }
 
-/// The rows whose exponentials one pass computes before the next maps them.
-const CHUNK: usize = 16;
+/// The near form's `α = 1 + (1 − m) e` from `e = expm1(v)` (`m` = [`MIN_SCALE`]).
+#[inline(always)]
+fn near_alpha<I: Isa>(isa: I, e: I::V) -> I::V {
+    isa.add(isa.splat(1.0), isa.mul(isa.splat(1.0 - MIN_SCALE as f32), e))
+}
 
 /// Maps every row `rows[j]` lane by lane under its parameters `params[j] = [u, β]`: forward
 /// `α x + β`, or `(x − β) / α` when `inverse` (as `(x − β) · (1 / α)`), with
@@ -68,21 +76,15 @@ pub(crate) fn affine<I: Isa>(isa: I, rows: &mut [Row], params: &[[Row; 2]], inve
     }
 }
 
-/// [`affine`] in one direction, by chunks of [`CHUNK`] rows: first every row's exponential (a
-/// long chain of dependent operations, and few of them: the chains of many rows overlap), then
-/// the rest of the map.
+/// [`affine`] in one direction, row by row: each row's exponential is a long chain of dependent
+/// operations, and few of them, which the chains of the next rows overlap out of order.
 #[inline(always)]
 fn affine_map<I: Isa, const INVERSE: bool>(isa: I, rows: &mut [Row], params: &[[Row; 2]]) -> Row {
     let half = isa.splat(0.5);
     let mut total = isa.splat(0.0);
-    let mut exps = [[0.0; super::LANES]; CHUNK];
-    for (rows, params) in rows.chunks_mut(CHUNK).zip(params.chunks(CHUNK)) {
-        for (e, [u, _]) in exps.iter_mut().zip(params) {
-            isa.store(near_exp::<I, INVERSE>(isa, isa.mul(isa.load(u), half)), e);
-        }
-        for ((row, params), e) in rows.iter_mut().zip(params).zip(&exps) {
-            total = isa.add(total, map_row::<I, INVERSE>(isa, row, params, isa.load(e)));
-        }
+    for (row, params) in rows.iter_mut().zip(params) {
+        let e = near_exp::<I, INVERSE>(isa, isa.mul(isa.load(&params[0]), half));
+        total = isa.add(total, map_row::<I, INVERSE>(isa, row, params, e));
     }
     let mut out = [0.0; super::LANES];
     isa.store(total, &mut out);
@@ -98,32 +100,36 @@ fn map_row<I: Isa, const INVERSE: bool>(
     [u, beta]: &[Row; 2],
     e: I::V,
 ) -> I::V {
-    // The far form (`u / 2` below the near form's range, or NaN) is rare: only rows that have
-    // such a lane pay for it.
-    let far = u.iter().fold(false, |far, &u| far | !near(u * 0.5));
+    // Rows with a lane below the shortcut's range (or NaN) are rare: only they pay for the
+    // near form's correction and the far form.
+    let slow = u.iter().fold(false, |slow, &u| slow | !exact(u * 0.5));
     let (mapped, log_alpha) =
-        map_value::<I, INVERSE>(isa, isa.load(row), [isa.load(u), isa.load(beta)], e, far);
+        map_value::<I, INVERSE>(isa, isa.load(row), [isa.load(u), isa.load(beta)], e, slow);
     isa.store(mapped, row);
     log_alpha
 }
 
 /// The map of the values `x` under their parameters `[u, β]` given the exponential `e` of the
-/// near form of their scale ([`near_exp`] of `u / 2`), in registers: `(mapped, log α)`. The far
-/// form is computed only when `far` (some lane may take it).
+/// near form of their scale ([`near_exp`] of `u / 2`), in registers: `(mapped, log α)`. The near
+/// form's correction and the far form are computed only when `slow` (some lane may be below
+/// [`EXACT_MIN`]); otherwise every lane takes the near form without its correction.
 #[inline(always)]
 fn map_value<I: Isa, const INVERSE: bool>(
     isa: I,
     x: I::V,
     [u, beta]: [I::V; 2],
     e: I::V,
-    far: bool,
+    slow: bool,
 ) -> (I::V, I::V) {
     let m = MIN_SCALE as f32;
     let (half, near_min) = (isa.splat(0.5), isa.splat(AFFINE_NEAR_MIN as f32));
     let v = isa.mul(u, half);
-    // `factor` is α, or 1 / α when `INVERSE`.
-    let (mut factor, mut log_alpha) = near_scale::<I, INVERSE>(isa, v, e);
-    if far {
+    // `factor` is α, or 1 / α when `INVERSE`: the near form without its correction, exact from
+    // `EXACT_MIN` up.
+    let mut factor = if INVERSE { e } else { near_alpha(isa, e) };
+    let mut log_alpha = v;
+    if slow {
+        let (near_factor, near_log_alpha) = near_scale::<I, INVERSE>(isa, v, e);
         let far = isa.or(isa.lt(v, near_min), isa.is_nan(v));
         let far_alpha = isa.add(isa.splat(m), isa.mul(isa.splat(1.0 - m), math::exp(isa, v)));
         let far_factor = if INVERSE {
@@ -131,8 +137,8 @@ fn map_value<I: Isa, const INVERSE: bool>(
         } else {
             far_alpha
         };
-        factor = isa.select(far, far_factor, factor);
-        log_alpha = isa.select(far, math::ln(isa, far_alpha), log_alpha);
+        factor = isa.select(far, far_factor, near_factor);
+        log_alpha = isa.select(far, math::ln(isa, far_alpha), near_log_alpha);
     }
     let mapped = if INVERSE {
         isa.mul(isa.sub(x, beta), factor)
@@ -152,25 +158,21 @@ pub(crate) fn affine_value<I: Isa>(
     inverse: bool,
 ) -> (I::V, I::V) {
     let v = isa.mul(u, isa.splat(0.5));
-    let far = isa.any(isa.or(isa.lt(v, isa.splat(AFFINE_NEAR_MIN as f32)), isa.is_nan(v)));
+    let slow = isa.any(isa.or(isa.lt(v, isa.splat(EXACT_MIN)), isa.is_nan(v)));
     if inverse {
-        map_value::<I, true>(isa, x, [u, beta], near_exp::<I, true>(isa, v), far)
+        map_value::<I, true>(isa, x, [u, beta], near_exp::<I, true>(isa, v), slow)
     } else {
-        map_value::<I, false>(isa, x, [u, beta], near_exp::<I, false>(isa, v), far)
+        map_value::<I, false>(isa, x, [u, beta], near_exp::<I, false>(isa, v), slow)
     }
 }
 
-/// [`affine`] of one row (`Σ_j` of one term): its exponential stays in registers, with no
-/// buffer of a chunk's (one event's elements as lanes).
+/// [`affine`] of one row (`Σ_j` of one term): one event's elements as lanes.
 #[inline(always)]
 pub(crate) fn affine_row<I: Isa>(isa: I, row: &mut Row, params: &[Row; 2], inverse: bool) -> Row {
-    let v = isa.mul(isa.load(&params[0]), isa.splat(0.5));
-    let log_alpha = if inverse {
-        map_row::<I, true>(isa, row, params, near_exp::<I, true>(isa, v))
-    } else {
-        map_row::<I, false>(isa, row, params, near_exp::<I, false>(isa, v))
-    };
-    let mut out = [0.0; super::LANES];
-    isa.store(log_alpha, &mut out);
-    out
+    affine(
+        isa,
+        core::slice::from_mut(row),
+        core::slice::from_ref(params),
+        inverse,
+    )
 }
