@@ -251,7 +251,7 @@ impl<
         contexts: &Block<T, C>,
         mut step: impl FnMut(&mut [Lanes<T>], &[Block<T, P>]),
     ) {
-        self.runs_blocks(
+        self.runs_by::<1>(
             core::slice::from_mut(x),
             core::slice::from_ref(contexts),
             |_, rows, h| step(rows, h),

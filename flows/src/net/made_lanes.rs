@@ -17,6 +17,11 @@ use crate::kernel::Lanes;
 /// (they are kept on the stack).
 pub(super) const RUN: usize = 16;
 
+/// The rows of hidden units whose activations one call computes, at most, over several blocks
+/// (up to 8): the rows of one block of a narrow layer are too few to keep the core busy through
+/// the activation's long chain of dependent operations.
+const BATCH_ROWS: usize = 32;
+
 /// The rows of hidden units that one call of the input layer's kernel computes: each block of
 /// rows reads the input columns that its highest unit sees.
 const UNIT_BLOCK: usize = 8;
@@ -49,33 +54,39 @@ impl<
     const NARROW: bool,
 > Made<T, D, C, H, M, P, Act, NARROW>
 {
-    /// The activations of the last hidden layer over a lane block of inputs `x` and contexts.
+    /// The activations of the last hidden layer over lane blocks of inputs `x` and contexts,
+    /// into `h` (one block each, as many as `x` has): each layer over every block, then its
+    /// activation over all their rows in one call.
     #[inline]
-    fn hidden_lanes(&self, x: &Block<T, D>, contexts: &Block<T, C>) -> Block<T, H> {
-        let mut h = [[T::zero(); LANES]; H];
+    fn hidden_blocks(&self, x: &[Block<T, D>], contexts: &[Block<T, C>], h: &mut [Block<T, H>]) {
         let input = &self.input;
-        T::dense_bias_lanes(
-            &[(input.context_weight.as_slice(), input.bias.as_slice())],
-            contexts,
-            &mut h,
-        );
         let weight = input.weight.as_slice();
-        for (b, rows) in h.chunks_mut(UNIT_BLOCK).enumerate() {
-            let first = b * UNIT_BLOCK;
-            // The inputs the highest unit of the block sees (`x_<g` at degree `g`): at most
-            // `D - 1`, so the columns from row `first` fit the matrix.
-            let seen = Self::DEGREES.degree(first + rows.len() - 1).min(D - 1);
-            if let (Some(weight), Some(x)) = (weight.get(first..first + H * seen), x.get(..seen)) {
-                T::dense_lanes(weight, H, x, rows);
+        for ((x, contexts), h) in x.iter().zip(contexts).zip(h.iter_mut()) {
+            T::dense_bias_lanes(
+                &[(input.context_weight.as_slice(), input.bias.as_slice())],
+                contexts,
+                h,
+            );
+            for (b, rows) in h.chunks_mut(UNIT_BLOCK).enumerate() {
+                let first = b * UNIT_BLOCK;
+                // The inputs the highest unit of the block sees (`x_<g` at degree `g`): at most
+                // `D - 1`, so the columns from row `first` fit the matrix.
+                let seen = Self::DEGREES.degree(first + rows.len() - 1).min(D - 1);
+                if let (Some(weight), Some(x)) =
+                    (weight.get(first..first + H * seen), x.get(..seen))
+                {
+                    T::dense_lanes(weight, H, x, rows);
+                }
             }
         }
-        Act::apply_lanes(&mut h);
+        Act::apply_lanes(h.as_flattened_mut());
         for layer in &self.hidden {
-            let below = h;
-            layer.apply_lanes(&below, &mut h);
-            Act::apply_lanes(&mut h);
+            for h in h.iter_mut() {
+                let below = *h;
+                layer.apply_lanes(&below, h);
+            }
+            Act::apply_lanes(h.as_flattened_mut());
         }
-        h
     }
 
     /// The parameters `h` of the elements from `first` (`h.len()` of them, at most [`RUN`]) from
@@ -139,8 +150,9 @@ impl<
     }
 
     /// The one-pass evaluation over lane blocks (see
-    /// [`one_pass_blocks`](crate::net::AutoregressiveTransform::one_pass_blocks)): for each
-    /// block, the hidden layers, then the parameters of up to [`RUN`] elements at a time
+    /// [`one_pass_blocks`](crate::net::AutoregressiveTransform::one_pass_blocks)): the hidden
+    /// layers of several blocks at a time (as many as [`BATCH_ROWS`] rows of units hold, up to
+    /// 8), then for each block the parameters of up to [`RUN`] elements at a time
     /// ([`SHORT_RUN`] when their blocks are not stacked), handed to `step` with their rows while
     /// they are in cache. The buffers are made once for all the blocks; so are the stacked output
     /// blocks when a block is one run (`D` at most [`RUN`]; otherwise each run restacks its own).
@@ -151,29 +163,53 @@ impl<
         contexts: &[Block<T, C>],
         step: impl FnMut(usize, &mut [Lanes<T>], &[Block<T, P>]),
     ) {
-        if P < STACK_BELOW {
-            self.runs_of::<RUN>(x, contexts, step);
+        if 8 * H <= BATCH_ROWS {
+            self.runs_by::<8>(x, contexts, step);
+        } else if 4 * H <= BATCH_ROWS {
+            self.runs_by::<4>(x, contexts, step);
+        } else if 2 * H <= BATCH_ROWS {
+            self.runs_by::<2>(x, contexts, step);
         } else {
-            self.runs_of::<SHORT_RUN>(x, contexts, step);
+            self.runs_by::<1>(x, contexts, step);
         }
     }
 
-    /// [`runs_blocks`](Self::runs_blocks) by runs of `N` elements.
+    /// [`runs_blocks`](Self::runs_blocks) with the hidden layers of `K` blocks at a time.
     #[inline]
-    fn runs_of<const N: usize>(
+    pub(super) fn runs_by<const K: usize>(
+        &self,
+        x: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        step: impl FnMut(usize, &mut [Lanes<T>], &[Block<T, P>]),
+    ) {
+        if P < STACK_BELOW {
+            self.runs_of::<RUN, K>(x, contexts, step);
+        } else {
+            self.runs_of::<SHORT_RUN, K>(x, contexts, step);
+        }
+    }
+
+    /// [`runs_by`](Self::runs_by) by runs of `N` elements.
+    #[inline]
+    fn runs_of<const N: usize, const K: usize>(
         &self,
         x: &mut [Block<T, D>],
         contexts: &[Block<T, C>],
         mut step: impl FnMut(usize, &mut [Lanes<T>], &[Block<T, P>]),
     ) {
         let mut h = [[[T::zero(); LANES]; P]; N];
+        let mut hidden = [[[T::zero(); LANES]; H]; K];
         let mut stacked = None;
-        for (b, (x, contexts)) in x.iter_mut().zip(contexts).enumerate() {
-            let last = self.hidden_lanes(x, contexts);
-            for (r, rows) in x.chunks_mut(N).enumerate() {
-                let h = &mut h[..rows.len()];
-                self.outputs_lanes(r * N, &last, h, &mut stacked);
-                step(b, rows, h);
+        let batches = x.chunks_mut(K.max(1)).zip(contexts.chunks(K.max(1)));
+        for (c, (x, contexts)) in batches.enumerate() {
+            let hidden = &mut hidden[..x.len()];
+            self.hidden_blocks(x, contexts, hidden);
+            for (k, (x, last)) in x.iter_mut().zip(&*hidden).enumerate() {
+                for (r, rows) in x.chunks_mut(N).enumerate() {
+                    let h = &mut h[..rows.len()];
+                    self.outputs_lanes(r * N, last, h, &mut stacked);
+                    step(c * K + k, rows, h);
+                }
             }
         }
     }
@@ -187,10 +223,15 @@ impl<
         contexts: &Block<T, C>,
         out: &mut [Block<T, P>; D],
     ) {
-        let last = self.hidden_lanes(x, contexts);
+        let mut last = [[[T::zero(); LANES]; H]];
+        self.hidden_blocks(
+            core::slice::from_ref(x),
+            core::slice::from_ref(contexts),
+            &mut last,
+        );
         let mut stacked = None;
         for (r, h) in out.chunks_mut(RUN).enumerate() {
-            self.outputs_lanes(r * RUN, &last, h, &mut stacked);
+            self.outputs_lanes(r * RUN, &last[0], h, &mut stacked);
         }
     }
 }
