@@ -22,7 +22,7 @@ fn exact(v: f32) -> bool {
 /// The exponential of the near form of the scale from `v = u / 2`: `e = expm1(v)` forward, `w =
 /// e^{−v}` when `INVERSE` (see [`near_scale`]).
 #[inline(always)]
-fn near_exp<I: Isa, const INVERSE: bool>(isa: I, v: I::V) -> I::V {
+pub(super) fn near_exp<I: Isa, const INVERSE: bool>(isa: I, v: I::V) -> I::V {
     if INVERSE {
         math::exp(isa, isa.sub(isa.splat(0.0), v))
     } else {
@@ -40,7 +40,7 @@ fn near_exp<I: Isa, const INVERSE: bool>(isa: I, v: I::V) -> I::V {
 /// `t²`; this does not cancel where `1 + (1 − m) e` does (`e` near −1), so it is the more
 /// accurate there.
 #[inline(always)]
-fn near_scale<I: Isa, const INVERSE: bool>(isa: I, v: I::V, e: I::V) -> (I::V, I::V) {
+pub(super) fn near_scale<I: Isa, const INVERSE: bool>(isa: I, v: I::V, e: I::V) -> (I::V, I::V) {
     let (one, m) = (isa.splat(1.0), isa.splat(MIN_SCALE as f32));
     if INVERSE {
         let t = isa.mul(m, isa.sub(e, one));
@@ -58,8 +58,11 @@ fn near_scale<I: Isa, const INVERSE: bool>(isa: I, v: I::V, e: I::V) -> (I::V, I
 
 /// The near form's `α = 1 + (1 − m) e` from `e = expm1(v)` (`m` = [`MIN_SCALE`]).
 #[inline(always)]
-fn near_alpha<I: Isa>(isa: I, e: I::V) -> I::V {
-    isa.add(isa.splat(1.0), isa.mul(isa.splat(1.0 - MIN_SCALE as f32), e))
+pub(super) fn near_alpha<I: Isa>(isa: I, e: I::V) -> I::V {
+    isa.add(
+        isa.splat(1.0),
+        isa.mul(isa.splat(1.0 - MIN_SCALE as f32), e),
+    )
 }
 
 /// Maps every row `rows[j]` lane by lane under its parameters `params[j] = [u, β]`: forward

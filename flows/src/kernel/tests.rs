@@ -1,7 +1,7 @@
 //! Every vector set against the scalar twin, and the twin against libm (in `f64`, rounded), over
 //! wide ranges and the edge values.
 
-use super::affine::{affine, affine_row};
+use super::affine::{EXACT_MIN, affine, affine_row, near_alpha, near_exp, near_scale};
 use super::dense::{block, dense, dense_bias, dense_bias_fixed};
 use super::diagonal::{scale_shift, shift_scale};
 use super::dispatch::{
@@ -570,6 +570,59 @@ fn affine_matches<I: Isa>(isa: I) {
         &|rows, params, inverse| affine(Scalar, rows, params, inverse),
         2.0,
     );
+}
+
+/// From [`EXACT_MIN`] up, the near form's correction of the scale rounds away in both
+/// directions (the affine kernel skips it there): the corrected factor (`α`, or `1 / α`
+/// inverse) and log-scale equal the uncorrected ones (`1 + (1 − m) e` or `w`, and `v`), over a
+/// fine grid of `v = u / 2` from [`EXACT_MIN`] to 100, tiny values and infinity.
+fn exact_shortcut_holds<I: Isa>(isa: I) {
+    let mut vs: std::vec::Vec<f32> = (0..=420_000)
+        .map(|k| EXACT_MIN + k as f32 * 2.5e-4)
+        .collect();
+    vs.extend([
+        0.0,
+        -0.0,
+        1e-30,
+        -1e-30,
+        1e-8,
+        -1e-8,
+        f32::MIN_POSITIVE,
+        -f32::MIN_POSITIVE,
+        88.0,
+        f32::INFINITY,
+    ]);
+    while !vs.len().is_multiple_of(LANES) {
+        vs.push(1.0);
+    }
+    for row in rows(&vs) {
+        let v = isa.load(&row);
+        let check = |(factor, log_alpha): (I::V, I::V), plain: I::V, inverse: bool| {
+            let (mut f, mut l, mut p) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
+            isa.store(factor, &mut f);
+            isa.store(log_alpha, &mut l);
+            isa.store(plain, &mut p);
+            for k in 0..LANES {
+                assert!(
+                    f[k] == p[k] && l[k] == row[k],
+                    "v = {:e}, inverse {inverse}: ({:e}, {:e}) against ({:e}, v)",
+                    row[k],
+                    f[k],
+                    l[k],
+                    p[k]
+                );
+            }
+        };
+        let e = near_exp::<I, false>(isa, v);
+        check(near_scale::<I, false>(isa, v, e), near_alpha(isa, e), false);
+        let w = near_exp::<I, true>(isa, v);
+        check(near_scale::<I, true>(isa, v, w), w, true);
+    }
+}
+
+#[test]
+fn the_exact_shortcut_holds_in_the_twin() {
+    exact_shortcut_holds(Scalar);
 }
 
 /// The reciprocal estimate of the set `isa` within `1.5 · 2^-12` of `1 / x` over normal values of
@@ -1357,6 +1410,7 @@ mod x86 {
         dense_bias_matches(isa);
         fixed_shapes!(1e-5, |l, x, o| dense_bias_fixed(isa, l, x, o));
         affine_matches(isa);
+        exact_shortcut_holds(isa);
         recip_matches(isa);
         blocks_match(isa);
         fma_loop_matches(isa, Avx512::BLOCK);
@@ -1377,6 +1431,7 @@ mod x86 {
         dense_bias_matches(isa);
         fixed_shapes!(1e-5, |l, x, o| dense_bias_fixed(isa, l, x, o));
         affine_matches(isa);
+        exact_shortcut_holds(isa);
         recip_matches(isa);
         blocks_match(isa);
         fma_loop_matches(isa, Avx2::BLOCK);
