@@ -31,6 +31,16 @@ pub(crate) fn from_block<T: crate::Real, const N: usize>(
     T::from_lanes(block, events);
 }
 
+/// Adds `log_det` to every lane of `log_dets` (of one lane block or several): the log-det of a
+/// layer that is the same for every event.
+#[inline]
+pub(crate) fn add_to_every_lane<T: crate::Real>(log_dets: &mut [[T; LANES]], log_det: T) {
+    log_dets
+        .as_flattened_mut()
+        .iter_mut()
+        .for_each(|l| *l += log_det);
+}
+
 /// Events per lane block: the lane-batch kernels work on this many events at once (one vector
 /// register per feature for `f32` under AVX-512, two under AVX2).
 pub const LANES: usize = 16;

@@ -3,7 +3,7 @@
 use nalgebra::SVector;
 use rand::Rng;
 
-use crate::batch::{Block, LANES};
+use crate::batch::{Block, LANES, add_to_every_lane};
 use crate::bijection::on_one_block;
 use crate::gradient::BijectionGradient;
 use crate::{Bijection, Random, Real, impl_parameters};
@@ -144,15 +144,6 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
             *x = Bijection::<T, D, C>::forward(self, x, &SVector::zeros()).0;
         }
     }
-}
-
-/// Adds `log_det` to every lane's log-det.
-#[inline]
-fn add_to_every_lane<T: Real>(log_dets: &mut [[T; LANES]], log_det: T) {
-    log_dets
-        .as_flattened_mut()
-        .iter_mut()
-        .for_each(|l| *l += log_det);
 }
 
 impl<T: Real, const D: usize, const C: usize> BijectionGradient<T, D, C> for ActNorm<T, D> {

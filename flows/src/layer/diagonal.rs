@@ -2,7 +2,7 @@
 
 use nalgebra::SVector;
 
-use crate::batch::{Block, LANES};
+use crate::batch::{Block, LANES, add_to_every_lane};
 use crate::{Bijection, Error, Real};
 
 /// `z = scale ⊙ x + shift` with fixed, finite, nonzero scales: a layer with nothing to train.
@@ -134,7 +134,7 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for Diagonal<T,
         log_det: &mut [T; LANES],
     ) {
         T::scale_shift_lanes(x, self.scale.as_slice(), self.shift.as_slice());
-        log_det.iter_mut().for_each(|l| *l += self.log_abs_det);
+        add_to_every_lane(core::slice::from_mut(log_det), self.log_abs_det);
     }
 
     #[inline]
@@ -149,6 +149,6 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for Diagonal<T,
             self.inverse_scale.as_slice(),
             self.inverse_shift.as_slice(),
         );
-        log_det.iter_mut().for_each(|l| *l -= self.log_abs_det);
+        add_to_every_lane(core::slice::from_mut(log_det), -self.log_abs_det);
     }
 }

@@ -4,7 +4,7 @@ use nalgebra::{SMatrix, SVector};
 
 use super::{Transformer, each_element};
 use crate::Real;
-use crate::batch::{Block, LANES};
+use crate::batch::{Block, LANES, add_to_every_lane};
 use crate::gradient::{Derivatives, TransformerGradient};
 use crate::kernel::{EventMap, Lanes, SHORT};
 
@@ -151,26 +151,31 @@ fn shared_scales<T: Real>(h: &[SVector<T, 2>]) -> (Lanes<T>, Lanes<T>) {
     (alpha, log_alpha)
 }
 
-/// Maps lane blocks of `h.len()` rows each by `map(rows, α, β)`, with the rows of up to
-/// [`LANES`] consecutive elements of a block and their scales and shifts under their
-/// parameters `h[j]` (shared by the events), the scales computed once for all the blocks by
-/// [`scale_rows`] with the elements as lanes; returns `Σ_j log α_j`.
+/// Maps lane blocks of `h.len()` rows each, forward (`α x + β`) or, when `inverse`, inverse
+/// (`(y − β) · (1 / α)`), with the rows of up to [`LANES`] consecutive elements of a block and
+/// their scales and shifts under their parameters `h[j]` (shared by the events), the scales
+/// computed once for all the blocks by [`scale_rows`] with the elements as lanes, the blocks
+/// mapped by the diagonal lane kernels; returns `Σ_j log α_j`.
 #[inline]
-fn map_blocks_shared<T: Real>(
-    rows: &mut [Lanes<T>],
-    h: &[SVector<T, 2>],
-    map: impl Fn(&mut [Lanes<T>], &Lanes<T>, &Lanes<T>),
-) -> T {
+fn map_blocks_shared<T: Real>(rows: &mut [Lanes<T>], h: &[SVector<T, 2>], inverse: bool) -> T {
     let (mut total, elements) = (T::zero(), h.len().max(1));
     for (c, h) in h.chunks(LANES).enumerate() {
-        let (alpha, log_alpha) = shared_scales(h);
+        let (mut alpha, log_alpha) = shared_scales(h);
+        if inverse {
+            alpha.iter_mut().for_each(|a| *a = T::one() / *a);
+        }
         let mut beta = [T::zero(); LANES];
         for (b, p) in beta.iter_mut().zip(h) {
             *b = p[1];
         }
         for block in rows.chunks_mut(elements) {
             if let Some(rows) = block.get_mut(c * LANES..(c * LANES + h.len()).min(block.len())) {
-                map(rows, &alpha, &beta);
+                // Each product and sum rounded as in the scalar formulas.
+                if inverse {
+                    T::shift_scale_lanes(rows, &beta, &alpha);
+                } else {
+                    T::scale_shift_lanes(rows, &alpha, &beta);
+                }
             }
         }
         for &log_alpha in log_alpha.iter().take(h.len()) {
@@ -256,14 +261,7 @@ impl<T: Real> Transformer<T, 2> for Affine {
         h: &[SVector<T, 2>],
         log_det: &mut [Lanes<T>],
     ) {
-        // `α x + β`, the product and the sum each rounded: the diagonal lane kernel.
-        let total = map_blocks_shared(x, h, |rows, alpha, beta| {
-            T::scale_shift_lanes(rows, alpha, beta)
-        });
-        log_det
-            .as_flattened_mut()
-            .iter_mut()
-            .for_each(|l| *l += total);
+        add_to_every_lane(log_det, map_blocks_shared(x, h, false));
     }
     #[inline]
     fn inverse_lanes_shared(
@@ -272,15 +270,7 @@ impl<T: Real> Transformer<T, 2> for Affine {
         h: &[SVector<T, 2>],
         log_det: &mut [Lanes<T>],
     ) {
-        let total = map_blocks_shared(y, h, |rows, alpha, beta| {
-            for ((row, &alpha), &beta) in rows.iter_mut().zip(alpha).zip(beta) {
-                *row = row.map(|y| unapply(y, alpha, beta));
-            }
-        });
-        log_det
-            .as_flattened_mut()
-            .iter_mut()
-            .for_each(|l| *l -= total);
+        add_to_every_lane(log_det, -map_blocks_shared(y, h, true));
     }
 }
 
