@@ -62,11 +62,13 @@ impl<
         let input = &self.input;
         let weight = input.weight.as_slice();
         for ((x, contexts), h) in x.iter().zip(contexts).zip(h.iter_mut()) {
-            T::dense_bias_lanes(
-                &[(input.context_weight.as_slice(), input.bias.as_slice())],
-                contexts,
-                h,
-            );
+            // The biases, then the context (a kernel call only when there is one).
+            for (row, &bias) in h.iter_mut().zip(input.bias.iter()) {
+                *row = [bias; LANES];
+            }
+            if C > 0 {
+                T::dense_lanes(input.context_weight.as_slice(), H, contexts, h);
+            }
             for (b, rows) in h.chunks_mut(UNIT_BLOCK).enumerate() {
                 let first = b * UNIT_BLOCK;
                 // The inputs the highest unit of the block sees (`x_<g` at degree `g`): at most
@@ -182,10 +184,13 @@ impl<
         contexts: &[Block<T, C>],
         step: impl FnMut(usize, &mut [Lanes<T>], &[Block<T, P>]),
     ) {
-        if P < STACK_BELOW {
-            self.runs_of::<RUN, K>(x, contexts, step);
-        } else {
+        // The parameter buffer holds one run: the `D` elements when they are fewer.
+        if P >= STACK_BELOW {
             self.runs_of::<SHORT_RUN, K>(x, contexts, step);
+        } else if 0 < D && D < RUN {
+            self.runs_of::<D, K>(x, contexts, step);
+        } else {
+            self.runs_of::<RUN, K>(x, contexts, step);
         }
     }
 
