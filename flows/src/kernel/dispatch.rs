@@ -12,6 +12,7 @@ use super::masked;
 use super::math;
 #[cfg(feature = "std")]
 use super::peak::fma_loop;
+use super::reverse::reverse;
 use super::spline::{self, Spline};
 
 /// Defines the `f32` entry point `$name` that runs the generic kernel `$kernel` under the best
@@ -209,6 +210,11 @@ entry! {
 entry! {
     /// A diagonal affine map of rows, shift first (see [`shift_scale`]).
     shift_scale_rows(rows: &mut [Row], shift: &[f32], scale: &[f32]) => shift_scale
+}
+
+entry! {
+    /// The rows in reverse order, in place (see [`reverse`]).
+    reverse_rows(rows: &mut [Row]) => reverse
 }
 
 entry! {

@@ -22,6 +22,7 @@ mod math;
 // The peak measurement needs a clock: `std` only (and the tests).
 #[cfg(feature = "std")]
 mod peak;
+mod reverse;
 mod spline;
 #[cfg(test)]
 mod tests;
@@ -106,6 +107,12 @@ pub trait Kernels: Copy + Default + Sized {
     /// `rows[k] = (rows[k] − shift[k]) · scale[k]` in every lane (rows past `shift` or `scale`
     /// are left alone), the difference and the product each rounded as in the scalar formula.
     fn shift_scale_lanes(rows: &mut [Lanes<Self>], shift: &[Self], scale: &[Self]);
+    /// Reverses the order of `rows` in place (the reverse permutation of a lane block's
+    /// elements; `f32` moves whole rows through vector registers).
+    #[inline]
+    fn reverse_lanes(rows: &mut [Lanes<Self>]) {
+        rows.reverse();
+    }
     /// The affine transformer over lane rows: maps every row `rows[j]` under its parameters
     /// `params[j] = [u, β]`, forward (`α x + β`) or, when `inverse`, inverse (`(x − β) / α`),
     /// with the scale `α` of [`Affine`](crate::transformer::Affine), and returns `Σ_j log α_j`
@@ -305,6 +312,10 @@ impl Kernels for f32 {
     #[inline]
     fn shift_scale_lanes(rows: &mut [Lanes<f32>], shift: &[f32], scale: &[f32]) {
         dispatch::shift_scale_rows(rows, shift, scale);
+    }
+    #[inline]
+    fn reverse_lanes(rows: &mut [Lanes<f32>]) {
+        dispatch::reverse_rows(rows);
     }
     #[inline]
     fn affine_lanes(

@@ -11,6 +11,7 @@ use super::event::{EventMap, EventMlp, mlp_map};
 use super::isa::{Isa, Row, Scalar};
 use super::masked::{self, plain};
 use super::peak::{chains, fma_loop};
+use super::reverse::reverse;
 use super::spline::{Spline, rational_quadratic};
 use super::{Kernels, LANES, Lanes, SHORT};
 
@@ -867,6 +868,30 @@ fn shifted<T: core::ops::Mul<Output = T> + core::ops::Sub<Output = T>>(x: T, a: 
     (x - b) * a
 }
 
+/// `reverse_rows` (the reversal of rows of some set, or an entry point) reverses 0 to 11 rows
+/// exactly, as the slice's `reverse` does.
+fn reversal_matches(reverse_rows: &dyn Fn(&mut [Row])) {
+    for n in 0..12 {
+        let rows: std::vec::Vec<Row> = (0..n)
+            .map(|k| core::array::from_fn(|l| (k * LANES + l) as f32 * 0.5 - 3.0))
+            .collect();
+        let mut got = rows.clone();
+        reverse_rows(&mut got);
+        let mut want = rows;
+        want.reverse();
+        assert_eq!(got, want, "{n} rows");
+    }
+}
+
+#[test]
+fn the_reversal_twin_and_entries_reverse() {
+    reversal_matches(&|rows| reverse(Scalar, rows));
+    reversal_matches(&|rows| f32::reverse_lanes(rows));
+    let mut rows = [[1.0f64; LANES], [2.0; LANES], [3.0; LANES]];
+    f64::reverse_lanes(&mut rows);
+    assert_eq!(rows, [[3.0; LANES], [2.0; LANES], [1.0; LANES]]);
+}
+
 #[test]
 fn the_diagonal_maps_are_the_scalar_formula() {
     diagonal_matches::<f32>(&|rows, a, b| scale_shift(Scalar, rows, a, b), scaled);
@@ -1407,6 +1432,7 @@ mod x86 {
         dense_matches(isa, dense::<Avx512>);
         diagonal_matches::<f32>(&|rows, a, b| scale_shift(isa, rows, a, b), scaled);
         diagonal_matches::<f32>(&|rows, a, b| shift_scale(isa, rows, b, a), shifted);
+        reversal_matches(&|rows| reverse(isa, rows));
         dense_bias_matches(isa);
         fixed_shapes!(1e-5, |l, x, o| dense_bias_fixed(isa, l, x, o));
         affine_matches(isa);
@@ -1428,6 +1454,7 @@ mod x86 {
         dense_matches(isa, dense::<Avx2>);
         diagonal_matches::<f32>(&|rows, a, b| scale_shift(isa, rows, a, b), scaled);
         diagonal_matches::<f32>(&|rows, a, b| shift_scale(isa, rows, b, a), shifted);
+        reversal_matches(&|rows| reverse(isa, rows));
         dense_bias_matches(isa);
         fixed_shapes!(1e-5, |l, x, o| dense_bias_fixed(isa, l, x, o));
         affine_matches(isa);

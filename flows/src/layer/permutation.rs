@@ -24,11 +24,11 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ReversePerm
     }
     #[inline]
     fn forward_lanes(&self, x: &mut Block<T, D>, _contexts: &Block<T, C>, _ld: &mut [T; LANES]) {
-        x.reverse();
+        T::reverse_lanes(x);
     }
     #[inline]
     fn inverse_lanes(&self, z: &mut Block<T, D>, _contexts: &Block<T, C>, _ld: &mut [T; LANES]) {
-        z.reverse();
+        T::reverse_lanes(z);
     }
 }
 
