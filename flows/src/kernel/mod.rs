@@ -211,6 +211,15 @@ pub trait Kernels: Copy + Default + Sized {
         Self::affine_row(row, params, inverse)
     }
 
+    /// Whether [`mlp_map_event`](Kernels::mlp_map_event) has a fused kernel for `hidden` units
+    /// and `elements` elements (then it runs for a map of as many parameters as `P`): callers
+    /// check this before they gather the network's weights for it.
+    #[inline]
+    fn fuses(hidden: usize, elements: usize) -> bool {
+        let _ = (hidden, elements);
+        false
+    }
+
     /// One event's network `mlp` (a tanh after each hidden layer) at its inputs, then `map` of
     /// the elements `target` under its outputs (column `j`, the `P` outputs of element `j`),
     /// forward or, when `inverse`, inverse; returns the sum of the log-derivatives. `None`, with
@@ -388,13 +397,17 @@ impl Kernels for f32 {
         dispatch::tanh_short(rows);
     }
     #[inline]
+    fn fuses(hidden: usize, elements: usize) -> bool {
+        hidden <= SHORT && elements <= SHORT
+    }
+    #[inline]
     fn mlp_map_event<const H: usize, const P: usize, const B: usize>(
         mlp: &EventMlp<'_, f32, H, P, B>,
         map: EventMap,
         inverse: bool,
         target: &mut [f32; B],
     ) -> Option<f32> {
-        if H <= SHORT && B <= SHORT {
+        if Self::fuses(H, B) {
             dispatch::mlp_map_event(mlp, map, inverse, target)
         } else {
             None

@@ -48,7 +48,8 @@ impl<Tr: Default, Net, const D: usize, const A: usize, const B: usize, const P: 
 
     /// Maps the target elements of `input` by the transformer (forward, or inverse when
     /// `inverse`), parameterized from its source elements, which are the same in both
-    /// directions: the conditioner's [`eval_map`](ConditionerTransform::eval_map).
+    /// directions: by the conditioner's fused kernel when it has one
+    /// ([`eval_map_fused`](ConditionerTransform::eval_map_fused)).
     #[inline]
     fn couple<T: Real, const C: usize>(
         &self,
@@ -61,30 +62,44 @@ impl<Tr: Default, Net, const D: usize, const A: usize, const B: usize, const P: 
         Net: ConditionerTransform<T, A, C, P, B>,
     {
         let source = self.partition.gather_source(input);
-        let map = |target: &mut [T]| {
-            self.conditioner
-                .eval_map((&source, context), &self.transformer, target, inverse)
-        };
         // Elements by `get`: no panic branch on the inference path (every target index is
         // below `D` by construction; the firmware example checks it).
         let mut output = *input;
-        // The target elements in place when they are the last `B` in order (the presets').
-        if self.partition.is_half_split()
-            && let Some(target) = output.as_mut_slice().get_mut(A..)
-        {
-            let log_det = map(target);
-            return (output, log_det);
-        }
-        let mut target = [T::zero(); B];
-        for (v, &t) in target.iter_mut().zip(self.partition.target()) {
-            if let Some(x) = input.as_slice().get(t) {
-                *v = *x;
+        // The target elements in place when they are the last `B` in order (the presets'),
+        // else gathered.
+        let in_place = self.partition.is_half_split();
+        let mut gathered = [T::zero(); B];
+        if !in_place {
+            for (v, &t) in gathered.iter_mut().zip(self.partition.target()) {
+                if let Some(x) = input.as_slice().get(t) {
+                    *v = *x;
+                }
             }
         }
-        let log_det = map(&mut target);
-        for (v, &t) in target.iter().zip(self.partition.target()) {
-            if let Some(out) = output.as_mut_slice().get_mut(t) {
-                *out = *v;
+        let target = if in_place {
+            output.as_mut_slice().get_mut(A..).unwrap_or_default()
+        } else {
+            &mut gathered[..]
+        };
+        let fused =
+            self.conditioner
+                .eval_map_fused((&source, context), &self.transformer, target, inverse);
+        let log_det = if let Some(log_det) = fused {
+            log_det
+        } else {
+            // Columns by chunks: no panic branch either.
+            let params = columns(&self.conditioner.eval(&source, context));
+            if inverse {
+                self.transformer.inverse_elements(target, &params)
+            } else {
+                self.transformer.forward_elements(target, &params)
+            }
+        };
+        if !in_place {
+            for (v, &t) in gathered.iter().zip(self.partition.target()) {
+                if let Some(out) = output.as_mut_slice().get_mut(t) {
+                    *out = *v;
+                }
             }
         }
         (output, log_det)

@@ -6,7 +6,7 @@ use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
 use super::dense::{activate, activation_backward, apply_blocks, backward_blocks, mlp_lanes};
-use super::{Activation, ConditionerTransform, Dense, InputDense, Tanh, map_elements};
+use super::{Activation, ConditionerTransform, Dense, InputDense, Tanh};
 use crate::batch::Block;
 use crate::gradient::ConditionerGradient;
 use crate::kernel::EventMlp;
@@ -61,36 +61,33 @@ where
         apply_blocks(&self.output, &h)
     }
 
-    /// One fused kernel call ([`Kernels::mlp_map_event`](crate::kernel::Kernels::mlp_map_event))
-    /// when there is one for the activation, the transformer and the sizes.
+    /// One call of [`Kernels::mlp_map_event`](crate::kernel::Kernels::mlp_map_event) when it
+    /// has a kernel for the activation, the transformer and the sizes.
     #[inline]
-    fn eval_map<Tr: Transformer<T, P>>(
+    fn eval_map_fused<Tr: Transformer<T, P>>(
         &self,
         (x, context): (&SVector<T, I>, &SVector<T, C>),
         transformer: &Tr,
         target: &mut [T],
         inverse: bool,
-    ) -> T {
-        if Act::TANH
-            && let Some((map, inverse)) = transformer.event_map(inverse)
-            && let Ok(elements) = <&mut [T; B]>::try_from(&mut *target)
-        {
-            let hidden = self.hidden.each_ref().map(Dense::lanes_layer);
-            let output = self.output.each_ref().map(Dense::lanes_layer);
-            let mlp = EventMlp {
-                inputs: [
-                    (&self.input.weight.data.0[..], x.as_slice()),
-                    (&self.input.context_weight.data.0[..], context.as_slice()),
-                ],
-                bias: &self.input.bias.data.0[0],
-                hidden: &hidden,
-                output: &output,
-            };
-            if let Some(log_det) = T::mlp_map_event(&mlp, map, inverse, elements) {
-                return log_det;
-            }
+    ) -> Option<T> {
+        if !Act::TANH || !T::fuses(H, B) {
+            return None;
         }
-        map_elements(transformer, target, &self.eval(x, context), inverse)
+        let (map, inverse) = transformer.event_map(inverse)?;
+        let elements = <&mut [T; B]>::try_from(target).ok()?;
+        let hidden = self.hidden.each_ref().map(Dense::lanes_layer);
+        let output = self.output.each_ref().map(Dense::lanes_layer);
+        let mlp = EventMlp {
+            inputs: [
+                (&self.input.weight.data.0[..], x.as_slice()),
+                (&self.input.context_weight.data.0[..], context.as_slice()),
+            ],
+            bias: &self.input.bias.data.0[0],
+            hidden: &hidden,
+            output: &output,
+        };
+        T::mlp_map_event(&mlp, map, inverse, elements)
     }
 
     #[inline]

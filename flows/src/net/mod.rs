@@ -40,7 +40,7 @@ use nalgebra::{SMatrix, SVector};
 
 use crate::Real;
 use crate::batch::{Block, LANES};
-use crate::transformer::{Transformer, columns};
+use crate::transformer::Transformer;
 
 /// A network from `I` inputs and `C` context values to `P` parameters for each of `B` elements.
 #[diagnostic::on_unimplemented(
@@ -58,18 +58,22 @@ pub trait ConditionerTransform<
     /// The parameters: column `j` belongs to target element `j`.
     fn eval(&self, x: &SVector<T, I>, context: &SVector<T, C>) -> SMatrix<T, P, B>;
 
-    /// [`eval`](ConditionerTransform::eval), then the elements `target` mapped by `transformer`
-    /// under its columns (forward, or inverse when `inverse`); returns the sum of the
-    /// log-derivatives. Networks with a fused per-event kernel override this.
+    /// The elements `target` mapped by `transformer` (forward, or inverse when `inverse`) under
+    /// the parameters at `(x, context)` in one fused kernel, for networks that have one for the
+    /// transformer and the sizes
+    /// ([`Kernels::mlp_map_event`](crate::kernel::Kernels::mlp_map_event)): the sum of the
+    /// log-derivatives. `None` by default, `target` left alone: the caller runs
+    /// [`eval`](ConditionerTransform::eval) and the transformer.
     #[inline]
-    fn eval_map<Tr: Transformer<T, P>>(
+    fn eval_map_fused<Tr: Transformer<T, P>>(
         &self,
-        (x, context): (&SVector<T, I>, &SVector<T, C>),
+        inputs: (&SVector<T, I>, &SVector<T, C>),
         transformer: &Tr,
         target: &mut [T],
         inverse: bool,
-    ) -> T {
-        map_elements(transformer, target, &self.eval(x, context), inverse)
+    ) -> Option<T> {
+        let _ = (inputs, transformer, target, inverse);
+        None
     }
 
     /// The parameters of a lane block of events: `out[j][p][l]` is parameter `p` of element `j`
@@ -87,22 +91,5 @@ pub trait ConditionerTransform<
                 }
             }
         }
-    }
-}
-
-/// The elements `target` mapped by `transformer` under the columns of `h` (forward, or inverse
-/// when `inverse`): [`ConditionerTransform::eval_map`] after its network.
-#[inline]
-pub(crate) fn map_elements<T: Real, Tr: Transformer<T, P>, const P: usize, const B: usize>(
-    transformer: &Tr,
-    target: &mut [T],
-    h: &SMatrix<T, P, B>,
-    inverse: bool,
-) -> T {
-    let params = columns(h);
-    if inverse {
-        transformer.inverse_elements(target, &params)
-    } else {
-        transformer.forward_elements(target, &params)
     }
 }
