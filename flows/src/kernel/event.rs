@@ -15,10 +15,10 @@ use super::math;
 pub enum EventMap {
     /// `x + β` under one parameter `β` per element, the log-derivative 0:
     /// [`Shift`](crate::transformer::Shift).
-    Shift,
+    AddShift,
     /// `α x + β` under two parameters `[u, β]` per element, `α` from `u`:
     /// [`Affine`](crate::transformer::Affine).
-    Affine,
+    ScaleShift,
 }
 
 /// A multilayer perceptron with a tanh after each hidden layer, as
@@ -73,8 +73,9 @@ fn lanes_of<I: Isa>(isa: I, v: I::V) -> Row {
 
 /// The network `mlp` at its inputs, then `map` (or its inverse, when `inverse`) of `target`
 /// under its outputs, element `j` in lane `j`: returns the sum of the log-derivatives (of the
-/// map applied: `Σ_j log α_j`, summed in element order, negated for the inverse), or `None` (leaving `target` alone) when `P` is not the map's number of parameters. The
-/// caller keeps `H` and `B` within the lanes the set computes.
+/// map applied: `Σ_j log α_j`, summed in element order, negated for the inverse), or `None`
+/// (leaving `target` alone) when `P` is not the map's number of parameters. The caller keeps `H`
+/// and `B` within the lanes the set computes.
 #[inline(always)]
 pub(crate) fn mlp_map<I: Isa, const H: usize, const P: usize, const B: usize>(
     isa: I,
@@ -84,8 +85,8 @@ pub(crate) fn mlp_map<I: Isa, const H: usize, const P: usize, const B: usize>(
     target: &mut [f32; B],
 ) -> Option<f32> {
     if P != match map {
-        EventMap::Shift => 1,
-        EventMap::Affine => 2,
+        EventMap::AddShift => 1,
+        EventMap::ScaleShift => 2,
     } {
         return None;
     }

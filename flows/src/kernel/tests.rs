@@ -1095,9 +1095,9 @@ fn event_follows(
             assert_eq!((untouched, none), (case.target, None));
         }
     }
-    check(affine, EventMap::Affine, EventMap::Shift);
-    check(wide, EventMap::Affine, EventMap::Shift);
-    check(shift, EventMap::Shift, EventMap::Affine);
+    check(affine, EventMap::ScaleShift, EventMap::AddShift);
+    check(wide, EventMap::ScaleShift, EventMap::AddShift);
+    check(shift, EventMap::AddShift, EventMap::ScaleShift);
 }
 
 /// The fused kernel under `isa` against the formulas and against the twin (to a few units of
@@ -1111,11 +1111,12 @@ fn event_matches<I: Isa>(isa: I) {
     for seed in 1..20 {
         let case = EventCase::<5, 2, 5>::new(seed);
         for inverse in [false, true] {
-            let (got, log_det) = case.run(true, EventMap::Affine, inverse, &|m, map, inv, t| {
-                mlp_map(isa, m, map, inv, t)
-            });
+            let (got, log_det) =
+                case.run(true, EventMap::ScaleShift, inverse, &|m, map, inv, t| {
+                    mlp_map(isa, m, map, inv, t)
+                });
             let (want, twin_log_det) =
-                case.run(true, EventMap::Affine, inverse, &|m, map, inv, t| {
+                case.run(true, EventMap::ScaleShift, inverse, &|m, map, inv, t| {
                     mlp_map(Scalar, m, map, inv, t)
                 });
             for (g, w) in got.iter().zip(want) {
@@ -1147,7 +1148,7 @@ fn the_fused_event_entry_point_follows_the_formulas_where_it_fits() {
     let case = EventCase::<9, 2, 5>::new(3);
     let (untouched, none) = case.run(
         true,
-        EventMap::Affine,
+        EventMap::ScaleShift,
         false,
         &<f32 as Kernels>::mlp_map_event,
     );
@@ -1155,7 +1156,7 @@ fn the_fused_event_entry_point_follows_the_formulas_where_it_fits() {
     let case = EventCase::<5, 1, 9>::new(3);
     let (untouched, none) = case.run(
         true,
-        EventMap::Shift,
+        EventMap::AddShift,
         false,
         &<f32 as Kernels>::mlp_map_event,
     );
@@ -1169,7 +1170,7 @@ fn the_fused_event_entry_point_follows_the_formulas_where_it_fits() {
         output: &output,
     };
     assert_eq!(
-        <f64 as Kernels>::mlp_map_event(&mlp, EventMap::Shift, false, &mut target),
+        <f64 as Kernels>::mlp_map_event(&mlp, EventMap::AddShift, false, &mut target),
         None
     );
     assert_eq!(target, [1.0; 2]);

@@ -219,7 +219,7 @@ impl<T: Real> Transformer<T, 2> for Affine {
     }
     #[inline]
     fn event_map(&self, inverse: bool) -> Option<(EventMap, bool)> {
-        Some((EventMap::Affine, inverse))
+        Some((EventMap::ScaleShift, inverse))
     }
     #[inline]
     fn inverse(&self, y: T, h: &SVector<T, 2>) -> (T, T) {
@@ -285,7 +285,7 @@ impl<T: Real> Transformer<T, 1> for Shift {
     }
     #[inline]
     fn event_map(&self, inverse: bool) -> Option<(EventMap, bool)> {
-        Some((EventMap::Shift, inverse))
+        Some((EventMap::AddShift, inverse))
     }
     #[inline]
     fn inverse(&self, y: T, h: &SVector<T, 1>) -> (T, T) {
