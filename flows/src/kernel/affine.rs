@@ -146,7 +146,7 @@ fn map_value<I: Isa, const INVERSE: bool>(
     let mapped = if INVERSE {
         isa.mul(isa.sub(x, beta), factor)
     } else {
-        isa.add(isa.mul(factor, x), beta)
+        isa.fma(factor, x, beta)
     };
     (mapped, log_alpha)
 }

@@ -5,6 +5,7 @@
 
 use super::affine::{affine, affine_row};
 use super::dense::{dense, dense_bias, dense_bias_fixed};
+use super::dense_map::dense_map;
 use super::diagonal::{scale_shift, shift_scale};
 use super::event::{self, EventMap, EventMlp};
 use super::isa::{Isa, Row, Scalar};
@@ -200,6 +201,18 @@ entry! {
         x: &[Row; K],
         out: &mut [[Row; P]; B]
     ) => dense_bias_fixed
+}
+
+entry! {
+    /// Each row mapped under the parameters of its dense layer over lane blocks (see
+    /// [`dense_map`]).
+    dense_map_rows(
+        layers: &[(&[f32], &[f32])],
+        x: &[Row],
+        rows: &mut [Row],
+        map: EventMap,
+        inverse: bool
+    ) -> Row => dense_map
 }
 
 entry! {

@@ -21,6 +21,17 @@ pub enum EventMap {
     ScaleShift,
 }
 
+impl EventMap {
+    /// The parameters of each element: 1 for [`AddShift`](EventMap::AddShift), 2 for
+    /// [`ScaleShift`](EventMap::ScaleShift).
+    pub const fn parameters(self) -> usize {
+        match self {
+            Self::AddShift => 1,
+            Self::ScaleShift => 2,
+        }
+    }
+}
+
 /// A multilayer perceptron with a tanh after each hidden layer, as
 /// [`Kernels::mlp_map_event`](super::Kernels::mlp_map_event) reads it: every weight matrix as
 /// its columns (`nalgebra`'s storage), `H` hidden units, `P` outputs for each of `B` elements.
@@ -84,10 +95,7 @@ pub(crate) fn mlp_map<I: Isa, const H: usize, const P: usize, const B: usize>(
     inverse: bool,
     target: &mut [f32; B],
 ) -> Option<f32> {
-    if P != match map {
-        EventMap::AddShift => 1,
-        EventMap::ScaleShift => 2,
-    } {
+    if P != map.parameters() {
         return None;
     }
     let mut h = hidden_layer(isa, &mlp.inputs, mlp.bias);

@@ -13,6 +13,7 @@
 
 mod affine;
 mod dense;
+mod dense_map;
 mod diagonal;
 mod dispatch;
 mod event;
@@ -99,6 +100,27 @@ pub trait Kernels: Copy + Default + Sized {
         out: &mut [[Lanes<Self>; P]; B],
     ) {
         by_slices(layers, x, out);
+    }
+    /// Maps every row `rows[j]` by `map` (forward, or inverse when `inverse`) under the
+    /// parameters `W_j x + b_j` of its layer `layers[j] = (W_j, b_j)` (`W_j` column-major with
+    /// as many rows as the map has parameters, its columns the first of `x`: the output blocks
+    /// of a masked network, each reading the units its element sees), in one pass with no
+    /// parameter stored; returns the sum of the log-derivatives of the map applied (negated for
+    /// the inverse), as [`mlp_map_event`](Kernels::mlp_map_event) does for one event. Rows past
+    /// the layers, and those of layers whose bias does not have the map's number of parameters,
+    /// are left alone. `None`, with the rows left alone, when there is no fused kernel (`f64`).
+    /// `f32` sums each parameter in registers from the bias, column by column, and maps the row
+    /// as [`affine_lanes`](Kernels::affine_lanes) does.
+    #[inline]
+    fn dense_map_lanes(
+        layers: &[(&[Self], &[Self])],
+        x: &[Lanes<Self>],
+        rows: &mut [Lanes<Self>],
+        map: EventMap,
+        inverse: bool,
+    ) -> Option<Lanes<Self>> {
+        let _ = (layers, x, rows, map, inverse);
+        None
     }
     /// `rows[k] = rows[k] · scale[k] + shift[k]` in every lane (a diagonal affine map; rows
     /// past `scale` or `shift` are left alone), the product and the sum each rounded as in the
@@ -313,6 +335,16 @@ impl Kernels for f32 {
         } else {
             by_slices(layers, x, out);
         }
+    }
+    #[inline]
+    fn dense_map_lanes(
+        layers: &[(&[f32], &[f32])],
+        x: &[Lanes<f32>],
+        rows: &mut [Lanes<f32>],
+        map: EventMap,
+        inverse: bool,
+    ) -> Option<Lanes<f32>> {
+        Some(dispatch::dense_map_rows(layers, x, rows, map, inverse))
     }
     #[inline]
     fn scale_shift_lanes(rows: &mut [Lanes<f32>], scale: &[f32], shift: &[f32]) {

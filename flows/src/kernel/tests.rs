@@ -3,6 +3,7 @@
 
 use super::affine::{EXACT_MIN, affine, affine_row, near_alpha, near_exp, near_scale};
 use super::dense::{block, dense, dense_bias, dense_bias_fixed};
+use super::dense_map::dense_map;
 use super::diagonal::{scale_shift, shift_scale};
 use super::dispatch::{
     exp_kernel, expm1_kernel, ln_1p_kernel, ln_kernel, sigmoid_kernel, softplus_kernel, tanh_kernel,
@@ -748,6 +749,140 @@ fn the_affine_twin_follows_the_scalar_formulas() {
     );
 }
 
+/// A fused output layer and map: its signature without the set.
+type DenseMap<'a> = &'a dyn Fn(&[(&[f32], &[f32])], &[Row], &mut [Row], EventMap, bool) -> Row;
+
+/// The fused output layer and map `got` against the output layer's kernel and the map's run one
+/// after the other in the twin (`dense_bias`, then `affine` or the shift), both maps in both
+/// directions: 9 elements reading 0 to 5 of 5 units (with scales on the far and the slow near
+/// form), each value within `1e-5` of the larger of 1 and its magnitude, and so the log-scale
+/// sums; a row past the layers and the row of a layer whose bias does not fit the map are left
+/// alone.
+fn dense_map_follows(got: DenseMap<'_>) {
+    const H: usize = 5;
+    const D: usize = 9;
+    let x: std::vec::Vec<Row> = rows(
+        &noise(H * LANES, 21)
+            .iter()
+            .map(|v| v * 2.0)
+            .collect::<std::vec::Vec<_>>(),
+    );
+    let weights: std::vec::Vec<std::vec::Vec<f32>> = (0..D)
+        .map(|j| {
+            noise(2 * (j % (H + 1)), 30 + j as u32)
+                .iter()
+                .map(|w| w * 1.5)
+                .collect()
+        })
+        .collect();
+    let mut biases: std::vec::Vec<[f32; 2]> = (0..D)
+        .map(|j| {
+            let b = noise(2, 50 + j as u32);
+            [b[0], b[1]]
+        })
+        .collect();
+    biases[1][0] = -30.0;
+    biases[2][0] = -12.0;
+    let targets: std::vec::Vec<Row> = rows(
+        &noise(D * LANES, 70)
+            .iter()
+            .map(|v| v * 3.0)
+            .collect::<std::vec::Vec<_>>(),
+    );
+    for map in [EventMap::ScaleShift, EventMap::AddShift] {
+        let p = map.parameters();
+        let layers: std::vec::Vec<(&[f32], &[f32])> = weights
+            .iter()
+            .zip(&biases)
+            .map(|(w, b)| (&w[..w.len() / 2 * p], &b[..p]))
+            .collect();
+        for inverse in [false, true] {
+            let mut mapped = targets.clone();
+            mapped.push([7.0; LANES]);
+            let mut unfit = layers.clone();
+            unfit.push((&[], &[0.5; 3]));
+            mapped.push([8.0; LANES]);
+            let total = got(&layers, &x, &mut mapped[..D], map, inverse);
+            let past = got(&unfit[D..], &x, &mut mapped[D + 1..], map, inverse);
+            assert_eq!(mapped[D], [7.0; LANES], "a row past the layers");
+            assert_eq!(
+                mapped[D + 1],
+                [8.0; LANES],
+                "a layer that does not fit the map"
+            );
+            assert_eq!(
+                past, [0.0; LANES],
+                "no log-scale from a layer that does not fit"
+            );
+            let mut want = targets.clone();
+            let mut sum = [0.0f32; LANES];
+            let mut magnitude = [1.0f32; LANES];
+            for ((row, &(weight, bias)), got) in want.iter_mut().zip(&layers).zip(&mapped) {
+                let mut params = [[0.0; LANES]; 2];
+                dense_bias(
+                    Scalar,
+                    &[(weight, bias)],
+                    &x[..weight.len() / p],
+                    &mut params[..p],
+                );
+                let log = if p == 2 {
+                    affine(Scalar, core::slice::from_mut(row), &[params], inverse)
+                } else {
+                    for (v, b) in row.iter_mut().zip(params[0]) {
+                        *v = if inverse { *v - b } else { *v + b };
+                    }
+                    [0.0; LANES]
+                };
+                for l in 0..LANES {
+                    sum[l] += if inverse { -log[l] } else { log[l] };
+                    magnitude[l] += log[l].abs();
+                    let tolerance = 1e-5 * row[l].abs().max(1.0);
+                    assert!(
+                        (got[l] - row[l]).abs() <= tolerance,
+                        "{map:?}, inverse {inverse}, lane {l}: {} vs {}",
+                        got[l],
+                        row[l]
+                    );
+                }
+            }
+            for l in 0..LANES {
+                assert!(
+                    (total[l] - sum[l]).abs() <= 1e-5 * magnitude[l],
+                    "{map:?}, inverse {inverse}, log-scale sum, lane {l}: {} vs {}",
+                    total[l],
+                    sum[l]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_dense_map_twin_follows_the_separate_kernels() {
+    dense_map_follows(&|layers, x, rows, map, inverse| {
+        dense_map(Scalar, layers, x, rows, map, inverse)
+    });
+}
+
+#[test]
+fn the_dense_map_entry_point_follows_the_separate_kernels() {
+    dense_map_follows(&|layers, x, rows, map, inverse| {
+        <f32 as Kernels>::dense_map_lanes(layers, x, rows, map, inverse)
+            .unwrap_or([f32::NAN; LANES])
+    });
+    let mut rows = [[1.0f64; LANES]];
+    let layers: [(&[f64], &[f64]); 1] = [(&[], &[0.5, 0.5])];
+    assert_eq!(
+        <f64 as Kernels>::dense_map_lanes(&layers, &[], &mut rows, EventMap::ScaleShift, false),
+        None
+    );
+    assert_eq!(
+        rows,
+        [[1.0; LANES]],
+        "no fused kernel for f64: the rows left alone"
+    );
+}
+
 #[test]
 fn the_dense_bias_twin_sums_exactly_enough() {
     dense_bias_matches(Scalar);
@@ -1441,6 +1576,9 @@ mod x86 {
         recip_matches(isa);
         blocks_match(isa);
         fma_loop_matches(isa, Avx512::BLOCK);
+        dense_map_follows(&|layers, x, rows, map, inverse| {
+            dense_map(isa, layers, x, rows, map, inverse)
+        });
         spline_matches(isa);
         masked_matches(isa);
     }
@@ -1463,6 +1601,9 @@ mod x86 {
         recip_matches(isa);
         blocks_match(isa);
         fma_loop_matches(isa, Avx2::BLOCK);
+        dense_map_follows(&|layers, x, rows, map, inverse| {
+            dense_map(isa, layers, x, rows, map, inverse)
+        });
         spline_matches(isa);
         masked_matches(isa);
     }

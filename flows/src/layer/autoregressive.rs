@@ -54,8 +54,8 @@ where
         on_one_block(x, contexts, log_det, |x, c, l| self.forward_blocks(x, c, l));
     }
 
-    /// The network's [one-pass lane-block evaluation](AutoregressiveTransform::one_pass_blocks),
-    /// mapping each run of elements it hands over with the transformer's lane kernel.
+    /// The network's [one-pass lane-block evaluation with the
+    /// map](AutoregressiveTransform::one_pass_map_blocks) by the transformer.
     #[inline]
     fn forward_blocks(
         &self,
@@ -63,11 +63,8 @@ where
         contexts: &[Block<T, C>],
         log_det: &mut [[T; LANES]],
     ) {
-        self.conditioner.one_pass_blocks(x, contexts, |b, rows, h| {
-            if let Some(log_det) = log_det.get_mut(b) {
-                self.transformer.forward_lanes(rows, h, log_det);
-            }
-        });
+        self.conditioner
+            .one_pass_map_blocks(x, contexts, &self.transformer, log_det);
     }
 
     #[inline]

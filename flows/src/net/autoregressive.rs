@@ -7,6 +7,7 @@ use super::ConditionerTransform;
 use crate::batch::{Block, LANES};
 use crate::gradient::ConditionerGradient;
 use crate::kernel::Lanes;
+use crate::transformer::Transformer;
 use crate::{Parameters, Path, Random, Real};
 
 /// A conditioner transform from a `D`-vector (and the context) to `P` parameters for each of its
@@ -75,6 +76,26 @@ pub trait AutoregressiveTransform<T: Real, const D: usize, const C: usize, const
         for (b, (x, contexts)) in x.iter_mut().zip(contexts).enumerate() {
             self.one_pass_lanes(x, contexts, |rows, h| step(b, rows, h));
         }
+    }
+
+    /// [`one_pass_blocks`](AutoregressiveTransform::one_pass_blocks) with every run mapped
+    /// forward by `transformer`, the log-derivatives of block `b` added into `log_det[b]`: the
+    /// one-pass direction of a masked autoregressive layer. Networks with a kernel that computes
+    /// each element's parameters and maps the element at once override this; the default maps
+    /// the runs that `one_pass_blocks` hands over.
+    #[inline]
+    fn one_pass_map_blocks<Tr: Transformer<T, P>>(
+        &self,
+        x: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        transformer: &Tr,
+        log_det: &mut [Lanes<T>],
+    ) {
+        self.one_pass_blocks(x, contexts, |b, rows, h| {
+            if let Some(log_det) = log_det.get_mut(b) {
+                transformer.forward_lanes(rows, h, log_det);
+            }
+        });
     }
 
     /// The sequential evaluation over a lane block of events with contexts `contexts`, solving

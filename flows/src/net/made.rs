@@ -10,6 +10,7 @@ use super::{Activation, AutoregressiveTransform, ConditionerTransform, Dense, In
 use crate::batch::Block;
 use crate::conditioner::made::{Degrees, min_width};
 use crate::kernel::Lanes;
+use crate::transformer::Transformer;
 use crate::{Parameters, Path, Random, Real};
 
 /// A masked feed-forward network from `D` inputs and `C` context values to `P` parameters for
@@ -251,7 +252,7 @@ impl<
         contexts: &Block<T, C>,
         mut step: impl FnMut(&mut [Lanes<T>], &[Block<T, P>]),
     ) {
-        self.runs_by::<1>(
+        self.runs_blocks(
             core::slice::from_mut(x),
             core::slice::from_ref(contexts),
             |_, rows, h| step(rows, h),
@@ -268,6 +269,31 @@ impl<
         step: impl FnMut(usize, &mut [Lanes<T>], &[Block<T, P>]),
     ) {
         self.runs_blocks(x, contexts, step);
+    }
+
+    /// The fused kernel of the output layer and the map
+    /// ([`Kernels::dense_map_lanes`](crate::kernel::Kernels::dense_map_lanes)) when the kernels
+    /// are vector code and have one for the transformer; otherwise the runs of
+    /// [`one_pass_blocks`](AutoregressiveTransform::one_pass_blocks), each mapped by the
+    /// transformer's lane kernel.
+    #[inline]
+    fn one_pass_map_blocks<Tr: Transformer<T, P>>(
+        &self,
+        x: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        transformer: &Tr,
+        log_det: &mut [Lanes<T>],
+    ) {
+        match transformer.event_map(false) {
+            Some((map, inverse)) if T::VECTORIZED && map.parameters() == P => {
+                self.mapped_blocks(x, contexts, map, inverse, log_det);
+            }
+            _ => self.runs_blocks(x, contexts, |b, rows, h| {
+                if let Some(log_det) = log_det.get_mut(b) {
+                    transformer.forward_lanes(rows, h, log_det);
+                }
+            }),
+        }
     }
 
     /// The same incremental evaluation over lane rows, through the lane-block kernels, handing

@@ -11,7 +11,7 @@
 use super::{Activation, Made};
 use crate::Real;
 use crate::batch::{Block, LANES};
-use crate::kernel::Lanes;
+use crate::kernel::{EventMap, Lanes};
 
 /// The most elements whose parameters are computed in one kernel call, and handed over at once
 /// (they are kept on the stack).
@@ -153,11 +153,11 @@ impl<
 
     /// The one-pass evaluation over lane blocks (see
     /// [`one_pass_blocks`](crate::net::AutoregressiveTransform::one_pass_blocks)): the hidden
-    /// layers of several blocks at a time (as many as [`BATCH_ROWS`] rows of units hold, up to
-    /// 8), then for each block the parameters of up to [`RUN`] elements at a time
-    /// ([`SHORT_RUN`] when their blocks are not stacked), handed to `step` with their rows while
-    /// they are in cache. The buffers are made once for all the blocks; so are the stacked output
-    /// blocks when a block is one run (`D` at most [`RUN`]; otherwise each run restacks its own).
+    /// layers of several blocks at a time (see [`each_block`](Self::each_block)), then for each
+    /// block the parameters of up to [`RUN`] elements at a time ([`SHORT_RUN`] when their
+    /// blocks are not stacked), handed to `step` with their rows while they are in cache. The
+    /// buffers are made once for all the blocks; so are the stacked output blocks when a block
+    /// is one run (`D` at most [`RUN`]; otherwise each run restacks its own).
     #[inline]
     pub(super) fn runs_blocks(
         &self,
@@ -165,56 +165,100 @@ impl<
         contexts: &[Block<T, C>],
         step: impl FnMut(usize, &mut [Lanes<T>], &[Block<T, P>]),
     ) {
-        if 8 * H <= BATCH_ROWS {
-            self.runs_by::<8>(x, contexts, step);
-        } else if 4 * H <= BATCH_ROWS {
-            self.runs_by::<4>(x, contexts, step);
-        } else if 2 * H <= BATCH_ROWS {
-            self.runs_by::<2>(x, contexts, step);
-        } else {
-            self.runs_by::<1>(x, contexts, step);
-        }
-    }
-
-    /// [`runs_blocks`](Self::runs_blocks) with the hidden layers of `K` blocks at a time.
-    #[inline]
-    pub(super) fn runs_by<const K: usize>(
-        &self,
-        x: &mut [Block<T, D>],
-        contexts: &[Block<T, C>],
-        step: impl FnMut(usize, &mut [Lanes<T>], &[Block<T, P>]),
-    ) {
         // The parameter buffer holds one run: the `D` elements when they are fewer.
         if P >= STACK_BELOW {
-            self.runs_of::<SHORT_RUN, K>(x, contexts, step);
+            self.runs_of::<SHORT_RUN>(x, contexts, step);
         } else if 0 < D && D < RUN {
-            self.runs_of::<D, K>(x, contexts, step);
+            self.runs_of::<D>(x, contexts, step);
         } else {
-            self.runs_of::<RUN, K>(x, contexts, step);
+            self.runs_of::<RUN>(x, contexts, step);
         }
     }
 
-    /// [`runs_by`](Self::runs_by) by runs of `N` elements.
+    /// [`runs_blocks`](Self::runs_blocks) by runs of `N` elements.
     #[inline]
-    fn runs_of<const N: usize, const K: usize>(
+    fn runs_of<const N: usize>(
         &self,
         x: &mut [Block<T, D>],
         contexts: &[Block<T, C>],
         mut step: impl FnMut(usize, &mut [Lanes<T>], &[Block<T, P>]),
     ) {
         let mut h = [[[T::zero(); LANES]; P]; N];
-        let mut hidden = [[[T::zero(); LANES]; H]; K];
         let mut stacked = None;
+        self.each_block(x, contexts, |b, x, last| {
+            for (r, rows) in x.chunks_mut(N).enumerate() {
+                let h = &mut h[..rows.len()];
+                self.outputs_lanes(r * N, last, h, &mut stacked);
+                step(b, rows, h);
+            }
+        });
+    }
+
+    /// The one-pass evaluation over lane blocks with the map `map` (its inverse when `inverse`)
+    /// of every element in the fused kernel of the output layer and the map
+    /// ([`Kernels::dense_map_lanes`](crate::kernel::Kernels::dense_map_lanes)), each element's
+    /// output block read over the units it sees only; the log-derivatives of block `b` are added
+    /// into `log_det[b]`. Does nothing to a block where the kernels have no fused kernel.
+    #[inline]
+    pub(super) fn mapped_blocks(
+        &self,
+        x: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        map: EventMap,
+        inverse: bool,
+        log_det: &mut [Lanes<T>],
+    ) {
+        let layers: [(&[T], &[T]); D] = core::array::from_fn(|j| {
+            let weight = self.output[j].weight.as_slice();
+            (
+                weight.get(..Self::OUTPUT_SEEN[j]).unwrap_or(weight),
+                self.output[j].bias.as_slice(),
+            )
+        });
+        self.each_block(x, contexts, |b, x, last| {
+            let total = T::dense_map_lanes(&layers, last, x, map, inverse);
+            if let (Some(total), Some(log_det)) = (total, log_det.get_mut(b)) {
+                log_det.iter_mut().zip(total).for_each(|(l, t)| *l += t);
+            }
+        });
+    }
+
+    /// Calls `each(b, x[b], last)` for every block `b` with the activations `last` of its last
+    /// hidden layer, computed for several blocks at a time (as many as [`BATCH_ROWS`] rows of
+    /// units hold, up to 8; one when `x` is one block).
+    #[inline]
+    fn each_block(
+        &self,
+        x: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        each: impl FnMut(usize, &mut Block<T, D>, &[Lanes<T>]),
+    ) {
+        if x.len() <= 1 || 2 * H > BATCH_ROWS {
+            self.blocks_by::<1>(x, contexts, each);
+        } else if 4 * H > BATCH_ROWS {
+            self.blocks_by::<2>(x, contexts, each);
+        } else if 8 * H > BATCH_ROWS {
+            self.blocks_by::<4>(x, contexts, each);
+        } else {
+            self.blocks_by::<8>(x, contexts, each);
+        }
+    }
+
+    /// [`each_block`](Self::each_block) with the hidden layers of `K` blocks at a time.
+    #[inline]
+    fn blocks_by<const K: usize>(
+        &self,
+        x: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        mut each: impl FnMut(usize, &mut Block<T, D>, &[Lanes<T>]),
+    ) {
+        let mut hidden = [[[T::zero(); LANES]; H]; K];
         let batches = x.chunks_mut(K.max(1)).zip(contexts.chunks(K.max(1)));
         for (c, (x, contexts)) in batches.enumerate() {
             let hidden = &mut hidden[..x.len()];
             self.hidden_blocks(x, contexts, hidden);
             for (k, (x, last)) in x.iter_mut().zip(&*hidden).enumerate() {
-                for (r, rows) in x.chunks_mut(N).enumerate() {
-                    let h = &mut h[..rows.len()];
-                    self.outputs_lanes(r * N, last, h, &mut stacked);
-                    step(c * K + k, rows, h);
-                }
+                each(c * K + k, x, last);
             }
         }
     }
