@@ -13,7 +13,7 @@ use super::masked;
 use super::math;
 #[cfg(feature = "std")]
 use super::peak::fma_loop;
-use super::reverse::reverse;
+use super::reverse::reverse_blocks;
 use super::spline::{self, Spline};
 
 /// Defines the `f32` entry point `$name` that runs the generic kernel `$kernel` under the best
@@ -226,8 +226,8 @@ entry! {
 }
 
 entry! {
-    /// The rows in reverse order, in place (see [`reverse`]).
-    reverse_rows(rows: &mut [Row]) => reverse
+    /// The rows of every block in reverse order, in place (see [`reverse_blocks`]).
+    reverse_rows<const N: usize>(blocks: &mut [[Row; N]]) => reverse_blocks
 }
 
 entry! {

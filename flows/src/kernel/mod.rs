@@ -122,18 +122,21 @@ pub trait Kernels: Copy + Default + Sized {
         let _ = (layers, x, rows, map, inverse);
         None
     }
-    /// `rows[k] = rows[k] · scale[k] + shift[k]` in every lane (a diagonal affine map; rows
-    /// past `scale` or `shift` are left alone), the product and the sum each rounded as in the
-    /// scalar formula.
+    /// `rows[k] = rows[k] · scale[j] + shift[j]` in every lane, `j = k mod n` (a diagonal affine
+    /// map of runs of `n` rows, `n` the length of the shorter of `scale` and `shift`: the lane
+    /// blocks of `n` elements one after the other, in one call), the product and the sum each
+    /// rounded as in the scalar formula. Nothing without scales.
     fn scale_shift_lanes(rows: &mut [Lanes<Self>], scale: &[Self], shift: &[Self]);
-    /// `rows[k] = (rows[k] − shift[k]) · scale[k]` in every lane (rows past `shift` or `scale`
-    /// are left alone), the difference and the product each rounded as in the scalar formula.
+    /// `rows[k] = (rows[k] − shift[j]) · scale[j]` in every lane, over runs of rows as
+    /// [`scale_shift_lanes`](Kernels::scale_shift_lanes), the difference and the product each
+    /// rounded as in the scalar formula.
     fn shift_scale_lanes(rows: &mut [Lanes<Self>], shift: &[Self], scale: &[Self]);
-    /// Reverses the order of `rows` in place (the reverse permutation of a lane block's
-    /// elements; `f32` moves whole rows through vector registers).
+    /// Reverses the order of the rows of every lane block of `blocks` in place (the reverse
+    /// permutation of the blocks' elements, in one call; `f32` moves whole rows through vector
+    /// registers).
     #[inline]
-    fn reverse_lanes(rows: &mut [Lanes<Self>]) {
-        rows.reverse();
+    fn reverse_blocks<const N: usize>(blocks: &mut [[Lanes<Self>; N]]) {
+        blocks.iter_mut().for_each(|block| block.reverse());
     }
     /// The affine transformer over lane rows: maps every row `rows[j]` under its parameters
     /// `params[j] = [u, β]`, forward (`α x + β`) or, when `inverse`, inverse (`(x − β) / α`),
@@ -298,6 +301,28 @@ fn by_slices<T: Kernels, const K: usize, const P: usize, const B: usize>(
     T::dense_bias_lanes(&layers, x, out.as_flattened_mut());
 }
 
+/// `rows[k] = map(rows[k], scale[j], shift[j])` in every lane, `j = k mod n` over runs of `n`
+/// rows (`n` the length of the shorter of `scale` and `shift`): `f64`'s diagonal maps.
+#[inline]
+fn by_runs(
+    rows: &mut [Lanes<f64>],
+    scale: &[f64],
+    shift: &[f64],
+    map: impl Fn(f64, f64, f64) -> f64,
+) {
+    let n = scale.len().min(shift.len());
+    if n == 0 {
+        return;
+    }
+    for run in rows.chunks_mut(n) {
+        for ((row, &a), &b) in run.iter_mut().zip(scale).zip(shift) {
+            for v in row.iter_mut() {
+                *v = map(*v, a, b);
+            }
+        }
+    }
+}
+
 impl Kernels for f32 {
     const VECTORIZED: bool = true;
     #[inline]
@@ -355,8 +380,8 @@ impl Kernels for f32 {
         dispatch::shift_scale_rows(rows, shift, scale);
     }
     #[inline]
-    fn reverse_lanes(rows: &mut [Lanes<f32>]) {
-        dispatch::reverse_rows(rows);
+    fn reverse_blocks<const N: usize>(blocks: &mut [[Lanes<f32>; N]]) {
+        dispatch::reverse_rows(blocks);
     }
     #[inline]
     fn affine_lanes(
@@ -506,19 +531,11 @@ impl Kernels for f64 {
     }
     #[inline]
     fn scale_shift_lanes(rows: &mut [Lanes<f64>], scale: &[f64], shift: &[f64]) {
-        for ((row, &a), &b) in rows.iter_mut().zip(scale).zip(shift) {
-            for v in row.iter_mut() {
-                *v = *v * a + b;
-            }
-        }
+        by_runs(rows, scale, shift, |x, a, b| x * a + b);
     }
     #[inline]
     fn shift_scale_lanes(rows: &mut [Lanes<f64>], shift: &[f64], scale: &[f64]) {
-        for ((row, &b), &a) in rows.iter_mut().zip(shift).zip(scale) {
-            for v in row.iter_mut() {
-                *v = (*v - b) * a;
-            }
-        }
+        by_runs(rows, scale, shift, |x, a, b| (x - b) * a);
     }
     #[inline]
     fn affine_lanes(

@@ -1,4 +1,4 @@
-//! The reversal of the rows of a lane block (the reverse permutation of the elements).
+//! The reversal of the rows of lane blocks (the reverse permutation of the elements).
 
 use super::isa::{Isa, Row};
 
@@ -11,5 +11,14 @@ pub(crate) fn reverse<I: Isa>(isa: I, rows: &mut [Row]) {
         let (va, vb) = (isa.load(a), isa.load(b));
         isa.store(vb, a);
         isa.store(va, b);
+    }
+}
+
+/// Reverses the order of the rows of every block of `blocks` in place (see [`reverse`]): the
+/// blocks of a group in one call.
+#[inline(always)]
+pub(crate) fn reverse_blocks<I: Isa, const N: usize>(isa: I, blocks: &mut [[Row; N]]) {
+    for block in blocks {
+        reverse(isa, block);
     }
 }

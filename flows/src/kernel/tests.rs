@@ -970,8 +970,7 @@ fn the_fixed_dense_entry_points_sum_exactly_enough() {
 type ScaleShift<'a, T> = &'a dyn Fn(&mut [Lanes<T>], &[T], &[T]);
 
 /// The diagonal map `map` against the scalar formula `formula(x, a, b)` in `T` (`x · a + b`, or
-/// `(x − b) · a`), exactly, on 5 rows with 4 scales `a` and 5 shifts `b`: the last row is left
-/// alone.
+/// `(x − b) · a`), exactly, on 5 rows with 4 scales `a` and 2 shifts `b`: runs of 2 rows.
 fn diagonal_matches<T>(map: ScaleShift<'_, T>, formula: fn(T, T, T) -> T)
 where
     T: Copy + From<f32> + PartialEq + core::fmt::Debug,
@@ -982,15 +981,18 @@ where
         .map(|row| core::array::from_fn(|l| row[l]))
         .collect();
     let (scale, shift) = values[5 * LANES..].split_at(4);
+    // Runs of as many rows as the shorter of the scales and the shifts (2 here: 5 rows in
+    // runs of 2, 2 and 1), and none without scales.
+    let shift = &shift[..2];
     let mut got = start.clone();
     map(&mut got, scale, shift);
     for (k, (got, start)) in got.iter().zip(&start).enumerate() {
-        let want: Lanes<T> = match (scale.get(k), shift.get(k)) {
-            (Some(&a), Some(&b)) => start.map(|x| formula(x, a, b)),
-            _ => *start,
-        };
-        assert_eq!(*got, want, "row {k}");
+        let (a, b) = (scale[k % 2], shift[k % 2]);
+        assert_eq!(*got, start.map(|x| formula(x, a, b)), "row {k}");
     }
+    let mut got = start.clone();
+    map(&mut got, &[], shift);
+    assert_eq!(got, start, "no scales: the rows left alone");
 }
 
 /// `x · a + b` (`scale_shift`'s formula).
@@ -1018,13 +1020,33 @@ fn reversal_matches(reverse_rows: &dyn Fn(&mut [Row])) {
     }
 }
 
+/// `Kernels::reverse_blocks` reverses the rows of each of 0 to 3 blocks of `N` rows exactly, as
+/// the slice's `reverse` does block by block.
+fn blocks_reversed<T: Kernels + From<f32> + PartialEq + core::fmt::Debug, const N: usize>() {
+    for count in 0..4 {
+        let blocks: std::vec::Vec<[Lanes<T>; N]> = (0..count)
+            .map(|b| {
+                core::array::from_fn(|k| {
+                    core::array::from_fn(|l| T::from(((b * N + k) * LANES + l) as f32 * 0.5))
+                })
+            })
+            .collect();
+        let mut got = blocks.clone();
+        T::reverse_blocks(&mut got);
+        let mut want = blocks;
+        want.iter_mut().for_each(|block| block.reverse());
+        assert_eq!(got, want, "{count} blocks of {N} rows");
+    }
+}
+
 #[test]
 fn the_reversal_twin_and_entries_reverse() {
     reversal_matches(&|rows| reverse(Scalar, rows));
-    reversal_matches(&|rows| f32::reverse_lanes(rows));
-    let mut rows = [[1.0f64; LANES], [2.0; LANES], [3.0; LANES]];
-    f64::reverse_lanes(&mut rows);
-    assert_eq!(rows, [[3.0; LANES], [2.0; LANES], [1.0; LANES]]);
+    blocks_reversed::<f32, 0>();
+    blocks_reversed::<f32, 1>();
+    blocks_reversed::<f32, 4>();
+    blocks_reversed::<f32, 5>();
+    blocks_reversed::<f64, 3>();
 }
 
 #[test]

@@ -66,8 +66,8 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
         on_one_block(z, contexts, log_det, |x, c, l| self.inverse_blocks(x, c, l));
     }
 
-    /// The scales once for all the blocks, by the vectorized `exp`; the blocks by the diagonal
-    /// lane kernel.
+    /// The scales once for all the blocks, by the vectorized `exp`; the blocks by one call of
+    /// the diagonal lane kernel.
     #[inline]
     fn forward_blocks(
         &self,
@@ -77,14 +77,12 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
     ) {
         let mut scale: [T; D] = core::array::from_fn(|k| -self.log_scale[k]);
         T::exp_slice(&mut scale);
-        for x in x.iter_mut() {
-            T::shift_scale_lanes(x, self.shift.as_slice(), &scale);
-        }
+        T::shift_scale_lanes(x.as_flattened_mut(), self.shift.as_slice(), &scale);
         add_to_every_lane(log_det, -self.log_scale.sum());
     }
 
-    /// The scales once for all the blocks, by the vectorized `exp`; the blocks by the diagonal
-    /// lane kernel.
+    /// The scales once for all the blocks, by the vectorized `exp`; the blocks by one call of
+    /// the diagonal lane kernel.
     #[inline]
     fn inverse_blocks(
         &self,
@@ -94,9 +92,7 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ActNorm<T, 
     ) {
         let mut scale: [T; D] = self.log_scale.into();
         T::exp_slice(&mut scale);
-        for z in z.iter_mut() {
-            T::scale_shift_lanes(z, &scale, self.shift.as_slice());
-        }
+        T::scale_shift_lanes(z.as_flattened_mut(), &scale, self.shift.as_slice());
         add_to_every_lane(log_det, self.log_scale.sum());
     }
 

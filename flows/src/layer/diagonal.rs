@@ -3,6 +3,7 @@
 use nalgebra::SVector;
 
 use crate::batch::{Block, LANES, add_to_every_lane};
+use crate::bijection::on_one_block;
 use crate::{Bijection, Error, Real};
 
 /// `z = scale ⊙ x + shift` with fixed, finite, nonzero scales: a layer with nothing to train.
@@ -127,28 +128,44 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for Diagonal<T,
     }
 
     #[inline]
-    fn forward_lanes(
-        &self,
-        x: &mut Block<T, D>,
-        _contexts: &Block<T, C>,
-        log_det: &mut [T; LANES],
-    ) {
-        T::scale_shift_lanes(x, self.scale.as_slice(), self.shift.as_slice());
-        add_to_every_lane(core::slice::from_mut(log_det), self.log_abs_det);
+    fn forward_lanes(&self, x: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+        on_one_block(x, contexts, log_det, |x, c, l| self.forward_blocks(x, c, l));
     }
 
     #[inline]
-    fn inverse_lanes(
+    fn inverse_lanes(&self, z: &mut Block<T, D>, contexts: &Block<T, C>, log_det: &mut [T; LANES]) {
+        on_one_block(z, contexts, log_det, |z, c, l| self.inverse_blocks(z, c, l));
+    }
+
+    /// All the blocks in one call of the diagonal lane kernel.
+    #[inline]
+    fn forward_blocks(
         &self,
-        z: &mut Block<T, D>,
-        _contexts: &Block<T, C>,
-        log_det: &mut [T; LANES],
+        x: &mut [Block<T, D>],
+        _contexts: &[Block<T, C>],
+        log_det: &mut [[T; LANES]],
     ) {
         T::scale_shift_lanes(
-            z,
+            x.as_flattened_mut(),
+            self.scale.as_slice(),
+            self.shift.as_slice(),
+        );
+        add_to_every_lane(log_det, self.log_abs_det);
+    }
+
+    /// All the blocks in one call of the diagonal lane kernel.
+    #[inline]
+    fn inverse_blocks(
+        &self,
+        z: &mut [Block<T, D>],
+        _contexts: &[Block<T, C>],
+        log_det: &mut [[T; LANES]],
+    ) {
+        T::scale_shift_lanes(
+            z.as_flattened_mut(),
             self.inverse_scale.as_slice(),
             self.inverse_shift.as_slice(),
         );
-        add_to_every_lane(core::slice::from_mut(log_det), -self.log_abs_det);
+        add_to_every_lane(log_det, -self.log_abs_det);
     }
 }

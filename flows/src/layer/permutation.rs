@@ -24,11 +24,31 @@ impl<T: Real, const D: usize, const C: usize> Bijection<T, D, C> for ReversePerm
     }
     #[inline]
     fn forward_lanes(&self, x: &mut Block<T, D>, _contexts: &Block<T, C>, _ld: &mut [T; LANES]) {
-        T::reverse_lanes(x);
+        T::reverse_blocks(core::slice::from_mut(x));
     }
     #[inline]
     fn inverse_lanes(&self, z: &mut Block<T, D>, _contexts: &Block<T, C>, _ld: &mut [T; LANES]) {
-        T::reverse_lanes(z);
+        T::reverse_blocks(core::slice::from_mut(z));
+    }
+    /// All the blocks in one call of the reversal kernel.
+    #[inline]
+    fn forward_blocks(
+        &self,
+        x: &mut [Block<T, D>],
+        _contexts: &[Block<T, C>],
+        _log_det: &mut [[T; LANES]],
+    ) {
+        T::reverse_blocks(x);
+    }
+    /// All the blocks in one call of the reversal kernel.
+    #[inline]
+    fn inverse_blocks(
+        &self,
+        z: &mut [Block<T, D>],
+        _contexts: &[Block<T, C>],
+        _log_det: &mut [[T; LANES]],
+    ) {
+        T::reverse_blocks(z);
     }
 }
 

@@ -155,7 +155,8 @@ fn shared_scales<T: Real>(h: &[SVector<T, 2>]) -> (Lanes<T>, Lanes<T>) {
 /// (`(y − β) · (1 / α)`), with the rows of up to [`LANES`] consecutive elements of a block and
 /// their scales and shifts under their parameters `h[j]` (shared by the events), the scales
 /// computed once for all the blocks by [`scale_rows`] with the elements as lanes, the blocks
-/// mapped by the diagonal lane kernels; returns `Σ_j log α_j`.
+/// mapped by the diagonal lane kernels (all in one call when a block has at most [`LANES`]
+/// elements); returns `Σ_j log α_j`.
 #[inline]
 fn map_blocks_shared<T: Real>(rows: &mut [Lanes<T>], h: &[SVector<T, 2>], inverse: bool) -> T {
     let (mut total, elements) = (T::zero(), h.len().max(1));
@@ -168,13 +169,22 @@ fn map_blocks_shared<T: Real>(rows: &mut [Lanes<T>], h: &[SVector<T, 2>], invers
         for (b, p) in beta.iter_mut().zip(h) {
             *b = p[1];
         }
-        for block in rows.chunks_mut(elements) {
-            if let Some(rows) = block.get_mut(c * LANES..(c * LANES + h.len()).min(block.len())) {
-                // Each product and sum rounded as in the scalar formulas.
-                if inverse {
-                    T::shift_scale_lanes(rows, &beta, &alpha);
-                } else {
-                    T::scale_shift_lanes(rows, &alpha, &beta);
+        // Each product and sum rounded as in the scalar formulas; runs of `h.len()` rows.
+        let (alpha, beta) = (&alpha[..h.len()], &beta[..h.len()]);
+        let map = |rows: &mut [Lanes<T>]| {
+            if inverse {
+                T::shift_scale_lanes(rows, beta, alpha);
+            } else {
+                T::scale_shift_lanes(rows, alpha, beta);
+            }
+        };
+        if h.len() == elements {
+            map(rows);
+        } else {
+            for block in rows.chunks_mut(elements) {
+                if let Some(rows) = block.get_mut(c * LANES..(c * LANES + h.len()).min(block.len()))
+                {
+                    map(rows);
                 }
             }
         }
