@@ -152,7 +152,9 @@ fn map_value<I: Isa, const INVERSE: bool>(
 }
 
 /// The affine map of the values `x` under their parameters `[u, β]` in registers, forward or
-/// (when `inverse`) inverse: `(mapped, log α)`, the values of [`affine_row`] lane by lane.
+/// (when `inverse`) inverse: `(mapped, log α)`, the values of [`affine_row`] lane by lane. The
+/// near form's correction and the far form only when a lane is below [`EXACT_MIN`]: a NaN lane
+/// gives NaN either way.
 #[inline(always)]
 pub(crate) fn affine_value<I: Isa>(
     isa: I,
@@ -161,7 +163,7 @@ pub(crate) fn affine_value<I: Isa>(
     inverse: bool,
 ) -> (I::V, I::V) {
     let v = isa.mul(u, isa.splat(0.5));
-    let slow = isa.any(isa.or(isa.lt(v, isa.splat(EXACT_MIN)), isa.is_nan(v)));
+    let slow = isa.any(isa.lt(v, isa.splat(EXACT_MIN)));
     if inverse {
         map_value::<I, true>(isa, x, [u, beta], near_exp::<I, true>(isa, v), slow)
     } else {

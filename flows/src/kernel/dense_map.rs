@@ -24,9 +24,12 @@ pub(crate) fn dense_map<I: Isa>(
     map: EventMap,
     inverse: bool,
 ) -> Row {
-    let total = match map {
-        EventMap::AddShift => map_by::<I, 1>(isa, layers, x, rows, inverse),
-        EventMap::ScaleShift => map_by::<I, 2>(isa, layers, x, rows, inverse),
+    // One loop per map and direction, with no choice left inside.
+    let total = match (map, inverse) {
+        (EventMap::AddShift, false) => map_by::<I, 1, false>(isa, layers, x, rows),
+        (EventMap::AddShift, true) => map_by::<I, 1, true>(isa, layers, x, rows),
+        (EventMap::ScaleShift, false) => map_by::<I, 2, false>(isa, layers, x, rows),
+        (EventMap::ScaleShift, true) => map_by::<I, 2, true>(isa, layers, x, rows),
     };
     let mut out = [0.0; LANES];
     let total = if inverse {
@@ -38,15 +41,14 @@ pub(crate) fn dense_map<I: Isa>(
     out
 }
 
-/// [`dense_map`] with `P` parameters per element (the shift alone when 1, the affine map when 2):
-/// the sum of the log-scales, not negated.
+/// [`dense_map`] with `P` parameters per element (the shift alone when 1, the affine map when 2),
+/// inverse when `INVERSE`: the sum of the log-scales, not negated.
 #[inline(always)]
-fn map_by<I: Isa, const P: usize>(
+fn map_by<I: Isa, const P: usize, const INVERSE: bool>(
     isa: I,
     layers: &[(&[f32], &[f32])],
     x: &[Row],
     rows: &mut [Row],
-    inverse: bool,
 ) -> I::V {
     let mut total = isa.splat(0.0);
     for (&(weight, bias), row) in layers.iter().zip(rows) {
@@ -63,11 +65,11 @@ fn map_by<I: Isa, const P: usize>(
         let value = isa.load(row);
         let mapped = match *params.as_slice() {
             [u, beta] => {
-                let (mapped, log_alpha) = affine_value(isa, value, [u, beta], inverse);
+                let (mapped, log_alpha) = affine_value(isa, value, [u, beta], INVERSE);
                 total = isa.add(total, log_alpha);
                 mapped
             }
-            [beta] if inverse => isa.sub(value, beta),
+            [beta] if INVERSE => isa.sub(value, beta),
             [beta] => isa.add(value, beta),
             _ => continue,
         };

@@ -62,6 +62,14 @@ impl<
         let input = &self.input;
         let weight = input.weight.as_slice();
         for ((x, contexts), h) in x.iter().zip(contexts).zip(h.iter_mut()) {
+            if C == 0 && H <= UNIT_BLOCK {
+                // One block of units and no context: one kernel call, from the biases.
+                let seen = Self::DEGREES.degree(H.saturating_sub(1)).min(D - 1);
+                if let (Some(weight), Some(x)) = (weight.get(..H * seen), x.get(..seen)) {
+                    T::dense_bias_lanes(&[(weight, input.bias.as_slice())], x, h);
+                }
+                continue;
+            }
             // The biases, then the context (a kernel call only when there is one).
             for (row, &bias) in h.iter_mut().zip(input.bias.iter()) {
                 *row = [bias; LANES];
