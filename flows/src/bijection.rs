@@ -88,17 +88,8 @@ pub trait Bijection<T: Real, const D: usize, const C: usize> {
         log_det: &mut [T],
     ) -> Result<(), Error> {
         check_batch(events.len(), &contexts, log_det.len())?;
-        by_blocks(
-            events,
-            contexts,
-            log_det,
-            &mut [[[T::zero(); LANES]; D]; GROUP],
-            |x, c, ld, events| {
-                self.forward_blocks(x, c, ld);
-                from_blocks(x, events);
-            },
-            |x, c, ld| map_one(x, ld, self.forward(x, c)),
-        );
+        let blocks = &mut [[[T::zero(); LANES]; D]; GROUP];
+        map_by_blocks(self, false, events, contexts, log_det, blocks);
         Ok(())
     }
 
@@ -114,17 +105,8 @@ pub trait Bijection<T: Real, const D: usize, const C: usize> {
         log_det: &mut [T],
     ) -> Result<(), Error> {
         check_batch(events.len(), &contexts, log_det.len())?;
-        by_blocks(
-            events,
-            contexts,
-            log_det,
-            &mut [[[T::zero(); LANES]; D]; GROUP],
-            |z, c, ld, events| {
-                self.inverse_blocks(z, c, ld);
-                from_blocks(z, events);
-            },
-            |z, c, ld| map_one(z, ld, self.inverse(z, c)),
-        );
+        let blocks = &mut [[[T::zero(); LANES]; D]; GROUP];
+        map_by_blocks(self, true, events, contexts, log_det, blocks);
         Ok(())
     }
 
@@ -187,6 +169,46 @@ pub(crate) fn on_one_block<T, const D: usize, const C: usize>(
         core::slice::from_mut(x),
         core::slice::from_ref(contexts),
         core::slice::from_mut(log_det),
+    );
+}
+
+/// Maps `events` in place by `bijection`, forward or (when `inverse`) inverse, adding each
+/// event's log-det into `log_det`: whole lane blocks through
+/// [`Bijection::forward_blocks`] (or [`Bijection::inverse_blocks`]), [`group`] at a time in
+/// `blocks` (whatever it holds), the rest one event at a time (lengths checked by the caller).
+#[inline]
+pub(crate) fn map_by_blocks<T, B, const D: usize, const C: usize>(
+    bijection: &B,
+    inverse: bool,
+    events: &mut [SVector<T, D>],
+    contexts: Contexts<'_, T, C>,
+    log_det: &mut [T],
+    blocks: &mut [Block<T, D>; GROUP],
+) where
+    T: Real,
+    B: Bijection<T, D, C> + ?Sized,
+{
+    by_blocks(
+        events,
+        contexts,
+        log_det,
+        blocks,
+        |x, c, ld, events| {
+            if inverse {
+                bijection.inverse_blocks(x, c, ld);
+            } else {
+                bijection.forward_blocks(x, c, ld);
+            }
+            from_blocks(x, events);
+        },
+        |x, c, ld| {
+            let mapped = if inverse {
+                bijection.inverse(x, c)
+            } else {
+                bijection.forward(x, c)
+            };
+            map_one(x, ld, mapped);
+        },
     );
 }
 

@@ -4,7 +4,7 @@ use core::marker::PhantomData;
 
 #[cfg(feature = "rayon")]
 use super::PARALLEL_MIN;
-use super::{CHUNK, EventsMut, PARALLEL_PIECE};
+use super::{CHUNK, EventsMut};
 use crate::{Error, Real};
 
 /// `Ok` when `found == expected`, else an [`Error::Length`] naming `what`.
@@ -69,41 +69,85 @@ impl<A: Split, B: Split> Split for (A, B) {
     }
 }
 
-/// Runs `job(start, piece)` over consecutive pieces of [`PARALLEL_PIECE`] events of `out` (the
-/// last may be shorter), `start` being the index of the piece's first event. With the `rayon`
-/// feature and at least [`PARALLEL_MIN`] events, pieces run on rayon's threads; the pieces are
-/// the same either way.
-pub(crate) fn map_chunks<O: Split>(out: O, job: &(impl Fn(usize, O) + Sync)) {
+/// Runs `job(state, start, piece)` over consecutive pieces of `out` that cover it, `start` being
+/// the index of the piece's first event and every piece but the last a multiple of [`CHUNK`]
+/// events, with a `state` made by `init` once per thread that takes part (the piece's buffers).
+/// Without the `rayon` feature, or below [`PARALLEL_MIN`] events, or on one thread, `out` is one
+/// piece; otherwise the threads of rayon's pool take pieces in turn (see [`share`]) until none is
+/// left. Results must not depend on how `out` is cut (they may on where chunks begin).
+pub(crate) fn map_pieces<O: Split, S>(
+    out: O,
+    init: &(impl Fn() -> S + Sync),
+    job: &(impl Fn(&mut S, usize, O) + Sync),
+) {
     #[cfg(feature = "rayon")]
     if out.len() >= PARALLEL_MIN && rayon::current_num_threads() > 1 {
-        split_parallel(0, out, job);
+        share(out, init, job);
         return;
     }
-    let mut rest = out;
-    let mut start = 0;
-    while rest.len() > 0 {
-        let len = rest.len().min(PARALLEL_PIECE);
-        let (piece, tail) = rest.split(len);
-        job(start, piece);
-        start += len;
-        rest = tail;
-    }
+    job(&mut init(), 0, out);
 }
 
-/// Halves `out` at a multiple of [`PARALLEL_PIECE`] until one piece is left, running the halves
-/// with `rayon::join`.
+/// The rest of a batch that threads take pieces from, and the index of its first event.
 #[cfg(feature = "rayon")]
-fn split_parallel<O: Split>(start: usize, out: O, job: &(impl Fn(usize, O) + Sync)) {
-    let n = out.len();
-    if n <= PARALLEL_PIECE {
-        job(start, out);
+struct Rest<O> {
+    start: usize,
+    out: Option<O>,
+}
+
+/// Runs [`map_pieces`] on every thread of rayon's pool: each takes a piece of the rest in turn,
+/// half the rest's share per thread (whole chunks, at least one), so that the pieces
+/// shrink to single chunks as the batch runs out and no thread waits long for another's last
+/// piece (nor for a thread woken late, or running slower: the cores of a virtual machine do not
+/// all run at the same speed).
+#[cfg(feature = "rayon")]
+fn share<O: Split, S>(
+    out: O,
+    init: &(impl Fn() -> S + Sync),
+    job: &(impl Fn(&mut S, usize, O) + Sync),
+) {
+    let threads = rayon::current_num_threads();
+    let rest = std::sync::Mutex::new(Rest {
+        start: 0,
+        out: Some(out),
+    });
+    let take = || {
+        let mut rest = rest.lock().ok()?;
+        let out = rest.out.take()?;
+        let left = out.len();
+        if left == 0 {
+            return None;
+        }
+        let len = (left / (2 * threads) / CHUNK * CHUNK).max(CHUNK).min(left);
+        let (piece, tail) = out.split(len);
+        let start = rest.start;
+        rest.start += len;
+        rest.out = Some(tail);
+        Some((start, piece))
+    };
+    let work = || {
+        if let Some((start, piece)) = take() {
+            let mut state = init();
+            job(&mut state, start, piece);
+            while let Some((start, piece)) = take() {
+                job(&mut state, start, piece);
+            }
+        }
+    };
+    on_threads(threads, &work);
+}
+
+/// Runs `work` `threads` times, on as many of rayon's threads as are free to take it.
+#[cfg(feature = "rayon")]
+fn on_threads(threads: usize, work: &(impl Fn() + Sync)) {
+    if threads <= 1 {
+        work();
         return;
     }
-    let mid = (n / PARALLEL_PIECE).div_ceil(2) * PARALLEL_PIECE;
-    let (left, right) = out.split(mid);
+    let half = threads / 2;
     rayon::join(
-        || split_parallel(start, left, job),
-        || split_parallel(start + mid, right, job),
+        || on_threads(half, work),
+        || on_threads(threads - half, work),
     );
 }
 
@@ -130,4 +174,35 @@ pub(crate) fn check_batch<T: Real, const C: usize>(
 ) -> Result<(), Error> {
     check_length("log-dets", events, log_det)?;
     contexts.check(events)
+}
+
+#[cfg(all(test, feature = "rayon"))]
+mod tests {
+    use super::{CHUNK, PARALLEL_MIN, map_pieces};
+
+    /// On any number of threads, the pieces cover the batch once, each starting at its index
+    /// and at a chunk's first event.
+    #[test]
+    fn pieces_cover_the_batch_once() {
+        for threads in [1, 2, 3, 5] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            for n in [0, 1, PARALLEL_MIN - 1, PARALLEL_MIN, 3 * PARALLEL_MIN + 77] {
+                let mut out = std::vec![usize::MAX; n];
+                pool.install(|| {
+                    map_pieces(&mut out[..], &|| (), &|(), start, piece: &mut [usize]| {
+                        assert_eq!(start % CHUNK, 0, "{threads} threads, {n} events");
+                        for (k, o) in piece.iter_mut().enumerate() {
+                            assert_eq!(*o, usize::MAX, "event {} twice", start + k);
+                            *o = start + k;
+                        }
+                    });
+                });
+                let covered = out.iter().enumerate().all(|(i, &o)| o == i);
+                assert!(covered, "{threads} threads, {n} events");
+            }
+        }
+    }
 }

@@ -4,12 +4,21 @@ use nalgebra::SVector;
 use rand::{Rng, RngExt, SeedableRng, rngs::Xoshiro256PlusPlus};
 
 use super::{
-    CHUNK, Contexts, Events, EventsMut, EventsOut, GROUP, LANES, PARALLEL_PIECE, check_batch,
-    check_length, for_each_chunk, map_chunks,
+    Block, CHUNK, Contexts, Events, EventsMut, EventsOut, GROUP, LANES, check_batch, check_length,
+    for_each_chunk, map_pieces,
 };
-use crate::bijection::log_prob_by_blocks;
+use crate::bijection::{log_prob_by_blocks, map_by_blocks};
 use crate::distribution::Distribution;
 use crate::{Bijection, Error, Flow, Real};
+
+/// The buffers of a thread's chunks: the events of a chunk, and the lane blocks that the layers
+/// map together.
+type Buffers<T, const D: usize> = ([SVector<T, D>; CHUNK], [Block<T, D>; GROUP]);
+
+/// Fresh [`Buffers`], made once per thread of a batch call: every chunk overwrites what it uses.
+fn buffers<T: Real, const D: usize>() -> Buffers<T, D> {
+    ([SVector::zeros(); CHUNK], [[[T::zero(); LANES]; D]; GROUP])
+}
 
 /// Which direction a batch runs.
 #[derive(Clone, Copy)]
@@ -40,29 +49,30 @@ where
         let n = events.count()?;
         check_length("log-probabilities", n, out.len())?;
         contexts.check(n)?;
-        map_chunks(out, &|first, piece: &mut [T]| {
-            // One buffer of each form per piece: every chunk overwrites what it uses.
-            let mut buf = [SVector::<T, D>::zeros(); CHUNK];
-            let mut blocks = [[[T::zero(); LANES]; D]; GROUP];
-            for_each_chunk(first, piece, |start, out: &mut [T]| {
-                let len = out.len();
-                let (buf, log_det) = (&mut buf[..len], out);
-                events.read(start, buf);
-                log_det.fill(T::zero());
-                let contexts = contexts.range(start, len);
-                match check_batch(len, &contexts, len) {
-                    Ok(()) => log_prob_by_blocks(
-                        &self.bijection,
-                        &self.base,
-                        buf,
-                        contexts,
-                        log_det,
-                        &mut blocks,
-                    ),
-                    Err(_) => log_det.fill(T::lit(f64::NAN)),
-                }
-            });
-        });
+        map_pieces(
+            out,
+            &buffers::<T, D>,
+            &|(buf, blocks), first, piece: &mut [T]| {
+                for_each_chunk(first, piece, |start, out: &mut [T]| {
+                    let len = out.len();
+                    let (buf, log_det) = (&mut buf[..len], out);
+                    events.read(start, buf);
+                    log_det.fill(T::zero());
+                    let contexts = contexts.range(start, len);
+                    match check_batch(len, &contexts, len) {
+                        Ok(()) => log_prob_by_blocks(
+                            &self.bijection,
+                            &self.base,
+                            buf,
+                            contexts,
+                            log_det,
+                            blocks,
+                        ),
+                        Err(_) => log_det.fill(T::lit(f64::NAN)),
+                    }
+                });
+            },
+        );
         Ok(())
     }
 
@@ -122,21 +132,22 @@ where
         check_length("log-dets", n, log_det.len())?;
         contexts.check(n)?;
         let outputs = (EventsOut::<T, D, Z>::new(output), log_det);
-        map_chunks(outputs, &|first, piece| {
-            let mut buf = [SVector::<T, D>::zeros(); CHUNK];
+        let inverse = matches!(direction, Direction::Inverse);
+        map_pieces(outputs, &buffers::<T, D>, &|(buf, blocks), first, piece| {
             for_each_chunk(first, piece, |start, (out, log_det)| {
                 let len = log_det.len();
                 let buf = &mut buf[..len];
                 input.read(start, buf);
                 log_det.fill(T::zero());
                 let contexts = contexts.range(start, len);
-                let fine = match direction {
-                    Direction::Forward => self.bijection.forward_batch(buf, contexts, log_det),
-                    Direction::Inverse => self.bijection.inverse_batch(buf, contexts, log_det),
-                };
-                if fine.is_err() {
-                    buf.fill(SVector::repeat(T::lit(f64::NAN)));
-                    log_det.fill(T::lit(f64::NAN));
+                match check_batch(len, &contexts, len) {
+                    Ok(()) => {
+                        map_by_blocks(&self.bijection, inverse, buf, contexts, log_det, blocks)
+                    }
+                    Err(_) => {
+                        buf.fill(SVector::repeat(T::lit(f64::NAN)));
+                        log_det.fill(T::lit(f64::NAN));
+                    }
                 }
                 out.0.write(0, buf);
             });
@@ -147,9 +158,9 @@ where
     /// Draws `samples.len()` events (`x ~ p(· | context)`) into `samples`, with their
     /// `log p(x | context)` into `log_prob` unless it is empty.
     ///
-    /// Takes one `u64` from `rng` and seeds one generator per piece of
-    /// [`PARALLEL_PIECE`] samples from it, so the draws are the same with or without threads
-    /// (and differ from those of repeated [`sample_given`](Self::sample_given) calls).
+    /// Takes one `u64` from `rng` and seeds one generator per chunk of [`CHUNK`] samples from it,
+    /// so the draws are the same with or without threads (and differ from those of repeated
+    /// [`sample_given`](Self::sample_given) calls).
     ///
     /// # Errors
     /// [`Error::Length`] when `log_prob` is neither empty nor one entry per sample, or per-event
@@ -172,48 +183,45 @@ where
         }
         contexts.check(n)?;
         let seed: u64 = rng.random();
-        let piece_seed = |first: usize| {
-            seed.wrapping_add(((first / PARALLEL_PIECE) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
-        };
-        let sample_piece = |first: usize, out: &mut Z, log_prob: &mut [T]| {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(piece_seed(first));
-            let len = out.count().unwrap_or(0);
-            let mut start = 0;
-            while start < len {
-                let chunk = (len - start).min(CHUNK);
-                let mut buf = [SVector::<T, D>::zeros(); CHUNK];
+        let sample_chunk =
+            |(buf, blocks): &mut Buffers<T, D>, start, out: &mut Z, log_prob: &mut [T]| {
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(
+                    seed.wrapping_add(((start / CHUNK) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+                );
+                let len = out.count().unwrap_or(0).min(CHUNK);
                 let mut log_det = [T::zero(); CHUNK];
-                let (buf, log_det) = (&mut buf[..chunk], &mut log_det[..chunk]);
+                let (buf, log_det) = (&mut buf[..len], &mut log_det[..len]);
                 self.base.sample_into(&mut rng, buf);
-                let mut log_base = [T::zero(); CHUNK];
-                if with_log_prob {
-                    for (lb, z) in log_base.iter_mut().zip(buf.iter()) {
-                        *lb = self.base.log_prob(z);
-                    }
+                for (lp, z) in log_prob.iter_mut().zip(buf.iter()) {
+                    *lp = self.base.log_prob(z);
                 }
-                let contexts = contexts.range(first + start, chunk);
-                if self
-                    .bijection
-                    .inverse_batch(buf, contexts, log_det)
-                    .is_err()
-                {
-                    buf.fill(SVector::repeat(T::lit(f64::NAN)));
+                let contexts = contexts.range(start, len);
+                match check_batch(len, &contexts, len) {
+                    Ok(()) => map_by_blocks(&self.bijection, true, buf, contexts, log_det, blocks),
+                    Err(_) => buf.fill(SVector::repeat(T::lit(f64::NAN))),
                 }
-                out.write(start, buf);
-                let lp = log_prob.get_mut(start..).unwrap_or_default();
-                for ((lp, lb), ld) in lp.iter_mut().zip(log_base).zip(log_det.iter()) {
-                    *lp = lb - *ld;
+                out.write(0, buf);
+                for (lp, ld) in log_prob.iter_mut().zip(log_det.iter()) {
+                    *lp -= *ld;
                 }
-                start += chunk;
-            }
-        };
+            };
         let outputs = EventsOut::<T, D, Z>::new(samples);
         if with_log_prob {
-            map_chunks((outputs, log_prob), &|first, (out, lp)| {
-                sample_piece(first, out.0, lp)
-            });
+            map_pieces(
+                (outputs, log_prob),
+                &buffers::<T, D>,
+                &|buf, first, piece| {
+                    for_each_chunk(first, piece, |start, (out, lp)| {
+                        sample_chunk(buf, start, out.0, lp);
+                    });
+                },
+            );
         } else {
-            map_chunks(outputs, &|first, out| sample_piece(first, out.0, &mut []));
+            map_pieces(outputs, &buffers::<T, D>, &|buf, first, piece| {
+                for_each_chunk(first, piece, |start, out| {
+                    sample_chunk(buf, start, out.0, &mut []);
+                });
+            });
         }
         Ok(())
     }

@@ -5,8 +5,9 @@
 //! does not match is an [`Error::Length`], never a panic. Work is done in chunks of [`CHUNK`]
 //! events (copied into a buffer on the stack), so the layers run over a cache-resident block and
 //! lane-batch kernels see full blocks of [`LANES`] events. With the `rayon` feature, batches of at
-//! least [`PARALLEL_MIN`] events are split across threads in pieces of [`PARALLEL_PIECE`] events;
-//! the results do not depend on the number of threads.
+//! least [`PARALLEL_MIN`] events are shared by rayon's threads, which take pieces of whole chunks in
+//! turn, smaller as the batch runs out; the results do not depend on the number of threads
+//! (sampling seeds one generator per chunk from the caller's generator).
 
 mod contexts;
 mod driver;
@@ -16,7 +17,7 @@ mod flow;
 pub use contexts::{Contexts, ContextsIter};
 pub use events::{Events, EventsMut};
 
-pub(crate) use driver::{EventsOut, check_batch, check_length, for_each_chunk, map_chunks};
+pub(crate) use driver::{EventsOut, check_batch, check_length, for_each_chunk, map_pieces};
 
 /// A lane block of `N`-element vectors in structure-of-arrays form: row `k` holds element `k` of
 /// each of [`LANES`] events.
@@ -75,8 +76,3 @@ pub(crate) const fn group(d: usize) -> usize {
 
 /// With the `rayon` feature, batches of at least this many events are split across threads.
 pub const PARALLEL_MIN: usize = 2048;
-
-/// With the `rayon` feature, the events one task handles (a multiple of [`CHUNK`]). Sampling seeds
-/// one generator per piece from the caller's generator, so samples are the same with or without
-/// threads.
-pub const PARALLEL_PIECE: usize = 1024;
