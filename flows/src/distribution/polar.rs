@@ -3,8 +3,9 @@
 //! A candidate is a point `(u, v)` uniform on the square `[−1, 1)²`; it is kept when
 //! `0 < s = u² + v² < 1` (a fraction `π/4`), and then `u f` and `v f` with
 //! `f = sqrt(−2 ln s / s)` are two independent standard normal variates. Candidates are drawn
-//! [`ROWS`] lane rows at a time, the kept ones packed to the front without branches, and the
-//! logarithms taken by the lane kernel ([`Kernels::ln_lanes`](crate::kernel::Kernels)), where
+//! [`ROWS`] lane rows at a time, the factors of all of them computed over whole rows (the
+//! logarithms by the lane kernel, [`Kernels::ln_lanes`](crate::kernel::Kernels)) and the
+//! variates of the kept ones packed to the front without branches, where
 //! the scalar ziggurat's table lookups and rejections do not vectorize (batch sampling is timed
 //! by `cargo bench --bench batch`). The draws are the same for the same generator state, on
 //! every target.
@@ -25,31 +26,43 @@ fn coordinate<T: Real>(word: u64, bits: u32) -> T {
     T::lit((word & ((1u64 << bits) - 1)) as f64 * scale - 1.0)
 }
 
-/// One candidate point `(u, v)` from `rng`: a 32-bit type takes both coordinates from one
-/// 64-bit word (24 bits each, its precision), a wider type one word each (53 bits).
+/// A coordinate uniform on `[−1, 1)` from a 24-bit `field`, computed in `f32` (where every step
+/// is exact, so it is [`coordinate`]'s value for 24 bits).
 #[inline(always)]
-fn candidate<T: Real, R: Rng + ?Sized>(rng: &mut R) -> (T, T) {
-    if core::mem::size_of::<T>() <= 4 {
-        let word = rng.next_u64();
-        (coordinate(word >> 40, 24), coordinate(word >> 8, 24))
-    } else {
-        let (a, b) = (rng.next_u64(), rng.next_u64());
-        (coordinate(a >> 11, 53), coordinate(b >> 11, 53))
-    }
+fn coordinate24<T: Real>(field: u64) -> T {
+    let field = (field & 0xFF_FFFF) as u32 as f32;
+    T::lit(f64::from(field * (2.0 / 16_777_216.0) - 1.0))
 }
 
-/// Packs the points `(u[i], v[i])` with `0 < s[i] < 1` to the front of `u`, `v` and `s`, in
-/// order and without branches; returns their number.
+/// Fills the coordinates `u` and `v` of candidate points from `rng`: a 32-bit type takes 24 bits
+/// per coordinate (its precision), the eight of four points from three 64-bit words; a wider
+/// type takes one word per coordinate (53 bits).
 #[inline(always)]
-fn pack<T: Real>(u: &mut [T], v: &mut [T], s: &mut [T]) -> usize {
-    let mut kept = 0;
-    for i in 0..s.len().min(u.len()).min(v.len()) {
-        let (a, b, r) = (u[i], v[i], s[i]);
-        // `kept <= i`: in bounds.
-        (u[kept], v[kept], s[kept]) = (a, b, r);
-        kept += usize::from(r < T::one() && r > T::zero());
+fn candidates<T: Real, R: Rng + ?Sized>(rng: &mut R, u: &mut [T], v: &mut [T]) {
+    if core::mem::size_of::<T>() <= 4 {
+        for (u, v) in u.chunks_exact_mut(4).zip(v.chunks_exact_mut(4)) {
+            let (a, b, c) = (rng.next_u64(), rng.next_u64(), rng.next_u64());
+            let fields = [
+                a >> 40,
+                a >> 16,
+                (a << 8) | (b >> 56),
+                b >> 32,
+                b >> 8,
+                (b << 16) | (c >> 48),
+                c >> 24,
+                c,
+            ];
+            for (k, (u, v)) in u.iter_mut().zip(v.iter_mut()).enumerate() {
+                *u = coordinate24(fields[2 * k]);
+                *v = coordinate24(fields[2 * k + 1]);
+            }
+        }
+    } else {
+        for (u, v) in u.iter_mut().zip(v.iter_mut()) {
+            let (a, b) = (rng.next_u64(), rng.next_u64());
+            (*u, *v) = (coordinate(a >> 11, 53), coordinate(b >> 11, 53));
+        }
     }
-    kept
 }
 
 /// Candidate points drawn at a time.
@@ -90,32 +103,35 @@ impl<T: Real> Normals<T> {
         }
     }
 
-    /// Draws [`CANDIDATES`] points and keeps the variates of those inside the unit disc.
+    /// Draws [`CANDIDATES`] points and keeps the variates of those inside the unit disc, in
+    /// order, a point's two variates side by side. The factors are computed for every point (by
+    /// the lane kernel for the logarithms, in loops without branches for the rest), then the
+    /// kept variates packed without branches.
     fn refill<R: Rng + ?Sized>(&mut self, rng: &mut R) {
         let zero = [T::zero(); LANES];
         let (mut u, mut v, mut s) = ([zero; ROWS], [zero; ROWS], [zero; ROWS]);
-        for ((u, v), s) in u.iter_mut().zip(&mut v).zip(&mut s) {
-            for l in 0..LANES {
-                (u[l], v[l]) = candidate::<T, R>(rng);
-                s[l] = u[l] * u[l] + v[l] * v[l];
-            }
+        candidates(rng, u.as_flattened_mut(), v.as_flattened_mut());
+        let points = u.as_flattened().iter().zip(v.as_flattened());
+        for ((&u, &v), s) in points.zip(s.as_flattened_mut()) {
+            *s = u * u + v * v;
         }
-        let kept = pack(
-            u.as_flattened_mut(),
-            v.as_flattened_mut(),
-            s.as_flattened_mut(),
-        );
         let mut factor = s;
-        T::ln_lanes(&mut factor[..kept.div_ceil(LANES)]);
+        T::ln_lanes(&mut factor);
         let points = u.as_flattened_mut().iter_mut().zip(v.as_flattened_mut());
         for ((u, v), (f, s)) in points.zip(factor.as_flattened().iter().zip(s.as_flattened())) {
             let f = (T::lit(-2.0) * *f / *s).sqrt();
             *u *= f;
             *v *= f;
         }
-        let (first, second) = self.values.split_at_mut(kept);
-        first.copy_from_slice(&u.as_flattened()[..kept]);
-        second[..kept].copy_from_slice(&v.as_flattened()[..kept]);
+        let mut kept = 0;
+        let variates = u.as_flattened().iter().zip(v.as_flattened());
+        for ((&u, &v), &s) in variates.zip(s.as_flattened()) {
+            // `kept <= i < CANDIDATES`: in bounds.
+            if let Some(pair) = self.values.get_mut(2 * kept..2 * kept + 2) {
+                pair.copy_from_slice(&[u, v]);
+            }
+            kept += usize::from(s < T::one() && s > T::zero());
+        }
         self.next = 0;
         self.end = 2 * kept;
     }
