@@ -100,15 +100,6 @@ pub(crate) fn vectorized<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Applies the lane-block function `f` to every row in place.
-#[inline(always)]
-fn map_rows<I: Isa>(isa: I, rows: &mut [Row], f: impl Fn(I, I::V) -> I::V) {
-    for row in rows {
-        let v = f(isa, isa.load(row));
-        isa.store(v, row);
-    }
-}
-
 /// Defines, for each listed function of [`math`], the generic in-place kernel over rows and its
 /// `f32` entry point.
 macro_rules! unary {
@@ -118,7 +109,13 @@ macro_rules! unary {
             /// The kernel over rows, generic over the instruction set.
             #[inline(always)]
             pub(crate) fn kernel<I: Isa>(isa: I, rows: &mut [Row]) {
-                map_rows(isa, rows, math::$f::<I>);
+                // Called by name, not passed as a function value: the call of a function value
+                // goes through a shim without the entry's target features, which LLVM may
+                // leave out of line, and every intrinsic in it then becomes a call.
+                for row in rows {
+                    let v = math::$f(isa, isa.load(row));
+                    isa.store(v, row);
+                }
             }
         }
         entry!($(#[$doc])* $f(rows: &mut [Row]) => $name::kernel);
