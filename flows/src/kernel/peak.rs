@@ -24,8 +24,14 @@ pub(crate) fn chains<I: Isa, const R: usize, const S: usize>(
     // Opaque factors, so the loop cannot be folded.
     let half = isa.splat(core::hint::black_box(0.5));
     let one = isa.splat(core::hint::black_box(1.0));
-    let mut acc: [[I::V; R]; S] =
-        core::array::from_fn(|s| core::array::from_fn(|k| isa.splat((s * R + k) as f32)));
+    // Plain loops rather than `array::from_fn`: a closure may be left out of line without the
+    // caller's target features, and its intrinsics with it.
+    let mut acc = [[isa.splat(0.0); R]; S];
+    for (s, set) in acc.iter_mut().enumerate() {
+        for (k, a) in set.iter_mut().enumerate() {
+            *a = isa.splat((s * R + k) as f32);
+        }
+    }
     for _ in 0..rounds {
         for set in acc.iter_mut() {
             for a in set.iter_mut() {
