@@ -58,15 +58,44 @@ pub(crate) fn dense_from<I: Isa>(
     fits
 }
 
+/// Calls `$block::<I, _, P, G>($args)` for layers of `P = $rows` rows (1 or 2), `G` of them filling
+/// the set's largest register block ([`Isa::BLOCK`] rows); evaluates to 0 for other layers.
+macro_rules! shared_block {
+    ($isa:ty, $rows:expr, $block:ident($($args:expr),*)) => {
+        match ($rows, <$isa>::BLOCK) {
+            (1, 16..) => $block::<$isa, _, 1, 16>($($args),*),
+            (1, 8..) => $block::<$isa, _, 1, 8>($($args),*),
+            (1, 6..) => $block::<$isa, _, 1, 6>($($args),*),
+            (2, 16..) => $block::<$isa, _, 2, 8>($($args),*),
+            (2, 8..) => $block::<$isa, _, 2, 4>($($args),*),
+            (2, 6..) => $block::<$isa, _, 2, 3>($($args),*),
+            _ => 0,
+        }
+    };
+}
+
 /// `W_j x + b_j` for each layer `(W_j, b_j)` of `layers` in turn, into consecutive rows of `out`
 /// (`b_j.len()` rows each; `W_j` column-major with as many rows and `x.len()` columns): the
 /// output blocks of a conditioner, or one layer, in a single call. Rows past those of the layers
 /// are left alone, and so are those of the layers after the first that does not fit `out`; a
-/// layer whose weight does not fit its sizes leaves its rows at its bias.
+/// layer whose weight does not fit its sizes leaves its rows at its bias. Runs of layers of one
+/// or two rows share register blocks (see [`layers_block`]).
 #[inline(always)]
-pub(crate) fn dense_bias<I: Isa>(isa: I, layers: &[(&[f32], &[f32])], x: &[Row], out: &mut [Row]) {
+pub(crate) fn dense_bias<'a, I: Isa, L: Layer<'a>>(
+    isa: I,
+    layers: &[L],
+    x: &[Row],
+    out: &mut [Row],
+) {
     let mut rest = out;
-    for &(weight, bias) in layers {
+    let mut j = 0;
+    while let Some((weight, bias)) = layers.get(j).map(|&layer| layer.parts()) {
+        let done = shared_block!(I, bias.len(), layers_block(isa, &layers[j..], x, rest));
+        if done > 0 {
+            rest = &mut core::mem::take(&mut rest)[done * bias.len()..];
+            j += done;
+            continue;
+        }
         let Some((rows, tail)) = rest.split_at_mut_checked(bias.len()) else {
             return;
         };
@@ -77,7 +106,55 @@ pub(crate) fn dense_bias<I: Isa>(isa: I, layers: &[(&[f32], &[f32])], x: &[Row],
             }
         }
         rest = tail;
+        j += 1;
     }
+}
+
+/// The first `G` layers of `layers` (`W_j x + b_j`, each of `P` rows: `W_j` column-major with
+/// `x.len()` columns) into the first `G · P` rows of `out`, one layer after the other, in one
+/// register block: each input row is loaded once for all of them, where a block per layer would
+/// load it once per `P` multiply-adds (small output blocks of conditioners). Returns `G`, or 0
+/// (and does nothing) unless there are `G` such layers and `out` has their rows.
+#[inline(always)]
+pub(crate) fn layers_block<'a, I: Isa, L: Layer<'a>, const P: usize, const G: usize>(
+    isa: I,
+    layers: &[L],
+    x: &[Row],
+    out: &mut [Row],
+) -> usize {
+    let Some(group) = layers.first_chunk::<G>() else {
+        return 0;
+    };
+    let group = group.map(|layer| layer.parts());
+    let fits = |&(weight, bias): &(&[f32], &[f32])| {
+        bias.len() == P && x.len().checked_mul(P) == Some(weight.len())
+    };
+    let (true, Some(out)) = (group.iter().all(fits), out.get_mut(..G * P)) else {
+        return 0;
+    };
+    let mut acc: [[I::V; P]; G] = [[isa.splat(0.0); P]; G];
+    for (acc, &(_, bias)) in acc.iter_mut().zip(&group) {
+        for (a, &b) in acc.iter_mut().zip(bias) {
+            *a = isa.splat(b);
+        }
+    }
+    for (i, row) in x.iter().enumerate() {
+        let v = isa.load(row);
+        for (acc, &(weight, _)) in acc.iter_mut().zip(&group) {
+            // SAFETY: `weight.len() == x.len() · P` (checked above) and `i < x.len()`, so
+            // `i · P + P ≤ weight.len()`.
+            let w = unsafe { weight.get_unchecked(i * P..i * P + P) };
+            for (a, &w) in acc.iter_mut().zip(w) {
+                *a = isa.fma(isa.splat(w), v, *a);
+            }
+        }
+    }
+    for (acc, rows) in acc.iter().zip(out.chunks_exact_mut(P)) {
+        for (a, row) in acc.iter().zip(rows) {
+            isa.store(*a, row);
+        }
+    }
+    G
 }
 
 /// [`dense_bias`] with every size fixed at compile time: `out[j] = W_j x + b_j` for each of the
@@ -92,8 +169,27 @@ pub(crate) fn dense_bias_fixed<I: Isa, const K: usize, const P: usize, const B: 
     x: &[Row; K],
     out: &mut [[Row; P]; B],
 ) {
-    for (&(weight, bias), rows) in layers.iter().zip(out) {
-        dense_from(isa, weight.as_flattened(), P, Some(bias), x, rows);
+    dense_bias(isa, layers, x, out.as_flattened_mut());
+}
+
+/// A dense layer as [`dense_bias`] takes it: a column-major weight and its bias, as slices
+/// (sizes known at run time) or as arrays (at compile time).
+pub(crate) trait Layer<'a>: Copy {
+    /// The weight and the bias.
+    fn parts(self) -> (&'a [f32], &'a [f32]);
+}
+
+impl<'a> Layer<'a> for (&'a [f32], &'a [f32]) {
+    #[inline(always)]
+    fn parts(self) -> (&'a [f32], &'a [f32]) {
+        self
+    }
+}
+
+impl<'a, const K: usize, const P: usize> Layer<'a> for (&'a [[f32; P]; K], &'a [f32; P]) {
+    #[inline(always)]
+    fn parts(self) -> (&'a [f32], &'a [f32]) {
+        (self.0.as_flattened(), self.1)
     }
 }
 

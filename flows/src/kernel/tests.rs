@@ -414,12 +414,63 @@ fn dense_bias_matches<I: Isa>(isa: I) {
     let (weight, x) = dense_case(3, 2, 11);
     let bias = [0.5, -1.0, 2.0];
     let mut got = [[9.0; LANES]; 3];
-    dense_bias(isa, &[(&weight[1..], &bias)], &x, &mut got);
+    dense_bias(isa, &[(&weight[1..], &bias[..])], &x, &mut got);
     assert_eq!(
         got,
         bias.map(|b| [b; LANES]),
         "a weight that does not fit: its bias"
     );
+    runs_of_small_layers_match(isa);
+}
+
+/// Runs of layers of one and two rows, which share register blocks (more than a block's worth of
+/// each, a wider layer between, and a layer whose weight does not fit breaking a run: its rows at
+/// its bias), against `f64` sums.
+fn runs_of_small_layers_match<I: Isa>(isa: I) {
+    let mut sizes = std::vec![2; 19];
+    sizes.push(3);
+    sizes.extend([1; 37]);
+    let broken = 23;
+    for cols in [0, 1, 5] {
+        let cases: std::vec::Vec<_> = sizes
+            .iter()
+            .enumerate()
+            .map(|(j, &rows)| {
+                let (weight, _) = dense_case(rows, cols, (j * 13 + cols) as u32);
+                let (bias, _) = dense_case(rows, 1, (j + 5 * cols) as u32);
+                (weight, bias)
+            })
+            .collect();
+        let x = dense_case(1, cols, cols as u32 + 50).1;
+        let layers: std::vec::Vec<(&[f32], &[f32])> = cases
+            .iter()
+            .enumerate()
+            .map(|(j, (w, b))| match j {
+                j if j == broken => (&w[..w.len().saturating_sub(1)], b.as_slice()),
+                _ => (w.as_slice(), b.as_slice()),
+            })
+            .collect();
+        let total: usize = sizes.iter().sum();
+        let mut got = std::vec![[9.0; LANES]; total + 1];
+        dense_bias(isa, &layers, &x, &mut got);
+        let mut r = 0;
+        for (j, (weight, bias)) in cases.iter().enumerate() {
+            for (k, &b) in bias.iter().enumerate() {
+                for l in 0..LANES {
+                    let sum = (0..cols)
+                        .map(|i| weight[i * bias.len() + k] as f64 * x[i][l] as f64)
+                        .sum::<f64>();
+                    let exact = b as f64 + if j == broken && cols > 0 { 0.0 } else { sum };
+                    assert!(
+                        (got[r][l] as f64 - exact).abs() < 1e-5,
+                        "{cols} inputs, layer {j}, row {r}"
+                    );
+                }
+                r += 1;
+            }
+        }
+        assert_eq!(got[r], [9.0; LANES], "the row past the layers");
+    }
 }
 
 /// Rows of inputs and of affine parameters `[u, β]`: scales over the near and far forms, their
