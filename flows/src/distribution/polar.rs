@@ -16,7 +16,7 @@ use crate::Real;
 use crate::batch::LANES;
 
 /// Lane rows of candidate points drawn at a time.
-const ROWS: usize = 4;
+const ROWS: usize = 8;
 
 /// A coordinate uniform on `[−1, 1)` from the `bits` low bits of `word` (a multiple of
 /// `2^{1−bits}`).
@@ -104,25 +104,14 @@ impl<T: Real> Normals<T> {
     }
 
     /// Draws [`CANDIDATES`] points and keeps the variates of those inside the unit disc, in
-    /// order, a point's two variates side by side. The factors are computed for every point (by
-    /// the lane kernel for the logarithms, in loops without branches for the rest), then the
-    /// kept variates packed without branches.
+    /// order, a point's two variates side by side. The variates are computed for every point by
+    /// the lane kernel ([`Kernels::polar_lanes`](crate::kernel::Kernels::polar_lanes)), then
+    /// the kept ones packed without branches.
     fn refill<R: Rng + ?Sized>(&mut self, rng: &mut R) {
         let zero = [T::zero(); LANES];
         let (mut u, mut v, mut s) = ([zero; ROWS], [zero; ROWS], [zero; ROWS]);
         candidates(rng, u.as_flattened_mut(), v.as_flattened_mut());
-        let points = u.as_flattened().iter().zip(v.as_flattened());
-        for ((&u, &v), s) in points.zip(s.as_flattened_mut()) {
-            *s = u * u + v * v;
-        }
-        let mut factor = s;
-        T::ln_lanes(&mut factor);
-        let points = u.as_flattened_mut().iter_mut().zip(v.as_flattened_mut());
-        for ((u, v), (f, s)) in points.zip(factor.as_flattened().iter().zip(s.as_flattened())) {
-            let f = (T::lit(-2.0) * *f / *s).sqrt();
-            *u *= f;
-            *v *= f;
-        }
+        T::polar_lanes(&mut u, &mut v, &mut s);
         let mut kept = 0;
         let variates = u.as_flattened().iter().zip(v.as_flattened());
         for ((&u, &v), &s) in variates.zip(s.as_flattened()) {

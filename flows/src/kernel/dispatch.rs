@@ -13,6 +13,7 @@ use super::masked;
 use super::math;
 #[cfg(feature = "std")]
 use super::peak::fma_loop;
+use super::polar::polar;
 use super::reverse::reverse_blocks;
 use super::spline::{self, Spline};
 
@@ -210,6 +211,11 @@ entry! {
         map: EventMap,
         inverse: bool
     ) -> Row => dense_map
+}
+
+entry! {
+    /// The polar method's arithmetic over rows of candidate points (see [`polar`]).
+    polar_rows(u: &mut [Row], v: &mut [Row], s: &mut [Row]) => polar
 }
 
 entry! {

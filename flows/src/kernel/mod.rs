@@ -23,6 +23,7 @@ mod math;
 // The peak measurement needs a clock: `std` only (and the tests).
 #[cfg(feature = "std")]
 mod peak;
+mod polar;
 mod reverse;
 mod spline;
 #[cfg(test)]
@@ -206,6 +207,11 @@ pub trait Kernels: Copy + Default + Sized {
     fn sigmoid_lanes(rows: &mut [Lanes<Self>]);
     /// `ln(1 + e^x)` in place.
     fn softplus_lanes(rows: &mut [Lanes<Self>]);
+    /// The polar method's arithmetic for the candidate points `(u, v)`, one per lane:
+    /// `s = u² + v²` into `s`, and `u`, `v` multiplied by `sqrt(−2 ln s / s)` in place (normal
+    /// variates where `0 < s < 1`), each step rounded as in that formula, `ln` as
+    /// [`ln_lanes`](Kernels::ln_lanes). Rows past the shortest slice are left alone.
+    fn polar_lanes(u: &mut [Lanes<Self>], v: &mut [Lanes<Self>], s: &mut [Lanes<Self>]);
 
     /// [`tanh_lanes`](Kernels::tanh_lanes) of the first [`SHORT`] lanes of every row (the
     /// others are left as they are, or computed too): for one event's values, where `f32`
@@ -442,6 +448,10 @@ impl Kernels for f32 {
         dispatch::ln(rows);
     }
     #[inline]
+    fn polar_lanes(u: &mut [Lanes<f32>], v: &mut [Lanes<f32>], s: &mut [Lanes<f32>]) {
+        dispatch::polar_rows(u, v, s);
+    }
+    #[inline]
     fn ln_1p_lanes(rows: &mut [Lanes<f32>]) {
         dispatch::ln_1p(rows);
     }
@@ -598,6 +608,16 @@ impl Kernels for f64 {
     #[inline]
     fn ln_lanes(rows: &mut [Lanes<f64>]) {
         each(rows, libm::log);
+    }
+    #[inline]
+    fn polar_lanes(u: &mut [Lanes<f64>], v: &mut [Lanes<f64>], s: &mut [Lanes<f64>]) {
+        let (u, v) = (u.as_flattened_mut(), v.as_flattened_mut());
+        for ((u, v), s) in u.iter_mut().zip(v.iter_mut()).zip(s.as_flattened_mut()) {
+            *s = *u * *u + *v * *v;
+            let factor = libm::sqrt(-2.0 * libm::log(*s) / *s);
+            *u *= factor;
+            *v *= factor;
+        }
     }
     #[inline]
     fn ln_1p_lanes(rows: &mut [Lanes<f64>]) {
