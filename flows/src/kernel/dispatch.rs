@@ -202,15 +202,16 @@ entry! {
 }
 
 entry! {
-    /// Each row mapped under the parameters of its dense layer over lane blocks (see
-    /// [`dense_map`]).
+    /// The rows of several lane blocks mapped under the parameters of their dense layers, the
+    /// log-derivatives added (see [`dense_map`]).
     dense_map_rows(
         layers: &[(&[f32], &[f32])],
         x: &[Row],
         rows: &mut [Row],
         map: EventMap,
-        inverse: bool
-    ) -> Row => dense_map
+        inverse: bool,
+        log_det: &mut [Row]
+    ) => dense_map
 }
 
 entry! {

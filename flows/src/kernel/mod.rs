@@ -102,16 +102,20 @@ pub trait Kernels: Copy + Default + Sized {
     ) {
         by_slices(layers, x, out);
     }
-    /// Maps every row `rows[j]` by `map` (forward, or inverse when `inverse`) under the
-    /// parameters `W_j x + b_j` of its layer `layers[j] = (W_j, b_j)` (`W_j` column-major with
-    /// as many rows as the map has parameters, its columns the first of `x`: the output blocks
-    /// of a masked network, each reading the units its element sees), in one pass with no
-    /// parameter stored; returns the sum of the log-derivatives of the map applied (negated for
-    /// the inverse), as [`mlp_map_event`](Kernels::mlp_map_event) does for one event. Rows past
-    /// the layers, and those of layers whose bias does not have the map's number of parameters,
-    /// are left alone. `None`, with the rows left alone, when there is no fused kernel (`f64`).
-    /// `f32` sums each parameter in registers from the bias, column by column, and maps the row
-    /// as [`affine_lanes`](Kernels::affine_lanes) does.
+    /// Maps the rows of several lane blocks, one block per entry of `log_det` (`x` and `rows`
+    /// hold the blocks one after the other, as many rows each): row `j` of each block by `map`
+    /// (forward, or inverse when `inverse`) under the parameters `W_j x + b_j` of its layer
+    /// `layers[j] = (W_j, b_j)` from the block's rows of `x` (`W_j` column-major with as many
+    /// rows as the map has parameters, its columns the first of `x`: the output blocks of a
+    /// masked network, each reading the units its element sees), in one pass with no parameter
+    /// stored; adds the sum of the log-derivatives of the map applied to the block's row of
+    /// `log_det` (subtracts it for the inverse), as [`mlp_map_event`](Kernels::mlp_map_event)
+    /// does for one event. Rows past the layers, and those of layers whose bias does not have
+    /// the map's number of parameters, are left alone, and so is everything unless
+    /// `log_det.len()` divides the lengths of `x` and `rows`. `false`, with everything left
+    /// alone, when there is no fused kernel (`f64`). `f32` sums each parameter in registers
+    /// from the bias, column by column, and maps the row as [`affine_lanes`](Kernels::affine_lanes)
+    /// does, two blocks at a time (each weight read once for both, their chains overlapping).
     #[inline]
     fn dense_map_lanes(
         layers: &[(&[Self], &[Self])],
@@ -119,9 +123,10 @@ pub trait Kernels: Copy + Default + Sized {
         rows: &mut [Lanes<Self>],
         map: EventMap,
         inverse: bool,
-    ) -> Option<Lanes<Self>> {
-        let _ = (layers, x, rows, map, inverse);
-        None
+        log_det: &mut [Lanes<Self>],
+    ) -> bool {
+        let _ = (layers, x, rows, map, inverse, log_det);
+        false
     }
     /// `rows[k] = rows[k] · scale[j] + shift[j]` in every lane, `j = k mod n` (a diagonal affine
     /// map of runs of `n` rows, `n` the length of the shorter of `scale` and `shift`: the lane
@@ -374,8 +379,10 @@ impl Kernels for f32 {
         rows: &mut [Lanes<f32>],
         map: EventMap,
         inverse: bool,
-    ) -> Option<Lanes<f32>> {
-        Some(dispatch::dense_map_rows(layers, x, rows, map, inverse))
+        log_det: &mut [Lanes<f32>],
+    ) -> bool {
+        dispatch::dense_map_rows(layers, x, rows, map, inverse, log_det);
+        true
     }
     #[inline]
     fn scale_shift_lanes(rows: &mut [Lanes<f32>], scale: &[f32], shift: &[f32]) {

@@ -861,23 +861,19 @@ fn the_affine_twin_follows_the_scalar_formulas() {
 }
 
 /// A fused output layer and map: its signature without the set.
-type DenseMap<'a> = &'a dyn Fn(&[(&[f32], &[f32])], &[Row], &mut [Row], EventMap, bool) -> Row;
+type DenseMap<'a> = &'a dyn Fn(&[(&[f32], &[f32])], &[Row], &mut [Row], EventMap, bool, &mut [Row]);
 
 /// The fused output layer and map `got` against the output layer's kernel and the map's run one
 /// after the other in the twin (`dense_bias`, then `affine` or the shift), both maps in both
-/// directions: 9 elements reading 0 to 5 of 5 units (with scales on the far and the slow near
-/// form), each value within `1e-5` of the larger of 1 and its magnitude, and so the log-scale
-/// sums; a row past the layers and the row of a layer whose bias does not fit the map are left
-/// alone.
+/// directions, on 1 to 5 blocks (pairs and a last one alone) with their own inputs and rows: 9
+/// elements reading 0 to 5 of 5 units (with scales on the far and the slow near form), each value
+/// within `1e-5` of the larger of 1 and its magnitude, and each block's log-scale sum added to
+/// its log-det (subtracted for the inverse) likewise; a row past the layers and the row of a
+/// layer whose bias does not fit the map are left alone, and so is everything when the blocks do
+/// not divide the rows.
 fn dense_map_follows(got: DenseMap<'_>) {
     const H: usize = 5;
     const D: usize = 9;
-    let x: std::vec::Vec<Row> = rows(
-        &noise(H * LANES, 21)
-            .iter()
-            .map(|v| v * 2.0)
-            .collect::<std::vec::Vec<_>>(),
-    );
     let weights: std::vec::Vec<std::vec::Vec<f32>> = (0..D)
         .map(|j| {
             noise(2 * (j % (H + 1)), 30 + j as u32)
@@ -894,75 +890,99 @@ fn dense_map_follows(got: DenseMap<'_>) {
         .collect();
     biases[1][0] = -30.0;
     biases[2][0] = -12.0;
-    let targets: std::vec::Vec<Row> = rows(
-        &noise(D * LANES, 70)
-            .iter()
-            .map(|v| v * 3.0)
-            .collect::<std::vec::Vec<_>>(),
-    );
-    for map in [EventMap::ScaleShift, EventMap::AddShift] {
-        let p = map.parameters();
-        let layers: std::vec::Vec<(&[f32], &[f32])> = weights
-            .iter()
-            .zip(&biases)
-            .map(|(w, b)| (&w[..w.len() / 2 * p], &b[..p]))
-            .collect();
-        for inverse in [false, true] {
-            let mut mapped = targets.clone();
-            mapped.push([7.0; LANES]);
-            let mut unfit = layers.clone();
-            unfit.push((&[], &[0.5; 3]));
-            mapped.push([8.0; LANES]);
-            let total = got(&layers, &x, &mut mapped[..D], map, inverse);
-            let past = got(&unfit[D..], &x, &mut mapped[D + 1..], map, inverse);
-            assert_eq!(mapped[D], [7.0; LANES], "a row past the layers");
-            assert_eq!(
-                mapped[D + 1],
-                [8.0; LANES],
-                "a layer that does not fit the map"
-            );
-            assert_eq!(
-                past, [0.0; LANES],
-                "no log-scale from a layer that does not fit"
-            );
-            let mut want = targets.clone();
-            let mut sum = [0.0f32; LANES];
-            let mut magnitude = [1.0f32; LANES];
-            for ((row, &(weight, bias)), got) in want.iter_mut().zip(&layers).zip(&mapped) {
-                let mut params = [[0.0; LANES]; 2];
-                dense_bias(
-                    Scalar,
-                    &[(weight, bias)],
-                    &x[..weight.len() / p],
-                    &mut params[..p],
-                );
-                let log = if p == 2 {
-                    affine(Scalar, core::slice::from_mut(row), &[params], inverse)
-                } else {
-                    for (v, b) in row.iter_mut().zip(params[0]) {
-                        *v = if inverse { *v - b } else { *v + b };
-                    }
-                    [0.0; LANES]
-                };
-                for l in 0..LANES {
-                    sum[l] += if inverse { -log[l] } else { log[l] };
-                    magnitude[l] += log[l].abs();
-                    let tolerance = 1e-5 * row[l].abs().max(1.0);
-                    assert!(
-                        (got[l] - row[l]).abs() <= tolerance,
-                        "{map:?}, inverse {inverse}, lane {l}: {} vs {}",
-                        got[l],
-                        row[l]
-                    );
-                }
-            }
-            for l in 0..LANES {
+    for blocks in 1..=5 {
+        let seed = 10 * blocks as u32;
+        let x: std::vec::Vec<Row> = rows(
+            &noise(blocks * H * LANES, 21 + seed)
+                .iter()
+                .map(|v| v * 2.0)
+                .collect::<std::vec::Vec<_>>(),
+        );
+        // Each block: its `D` rows, then one past the layers.
+        let mut targets: std::vec::Vec<Row> = rows(
+            &noise(blocks * (D + 1) * LANES, 70 + seed)
+                .iter()
+                .map(|v| v * 3.0)
+                .collect::<std::vec::Vec<_>>(),
+        );
+        for block in targets.chunks_mut(D + 1) {
+            block[D] = [7.0; LANES];
+        }
+        let log_det = rows(&noise(blocks * LANES, 90 + seed));
+        for map in [EventMap::ScaleShift, EventMap::AddShift] {
+            let p = map.parameters();
+            let layers: std::vec::Vec<(&[f32], &[f32])> = weights
+                .iter()
+                .zip(&biases)
+                .map(|(w, b)| (&w[..w.len() / 2 * p], &b[..p]))
+                .collect();
+            for inverse in [false, true] {
+                let mut mapped = targets.clone();
+                let mut totals = log_det.clone();
+                got(&layers, &x, &mut mapped, map, inverse, &mut totals);
+                let unfit: [(&[f32], &[f32]); 1] = [(&[], &[0.5; 3])];
+                let mut rest = vec![[8.0; LANES]; blocks];
+                let mut past = log_det.clone();
+                got(&unfit, &x, &mut rest, map, inverse, &mut past);
                 assert!(
-                    (total[l] - sum[l]).abs() <= 1e-5 * magnitude[l],
-                    "{map:?}, inverse {inverse}, log-scale sum, lane {l}: {} vs {}",
-                    total[l],
-                    sum[l]
+                    rest.iter().all(|row| *row == [8.0; LANES]),
+                    "a layer that does not fit the map"
                 );
+                assert_eq!(past, log_det, "no log-scale from a layer that does not fit");
+                let mut uneven = targets[..D].to_vec();
+                let mut untouched = log_det.clone();
+                untouched.push([0.0; LANES]);
+                let mut kept = untouched.clone();
+                got(&layers, &x, &mut uneven, map, inverse, &mut kept);
+                assert_eq!(uneven, targets[..D], "blocks that do not divide the rows");
+                assert_eq!(kept, untouched, "blocks that do not divide the rows");
+                for (b, (got, want)) in mapped.chunks(D + 1).zip(targets.chunks(D + 1)).enumerate()
+                {
+                    assert_eq!(got[D], [7.0; LANES], "block {b}: a row past the layers");
+                    let x = &x[b * H..b * H + H];
+                    let mut want = want.to_vec();
+                    let mut sum = log_det[b];
+                    let mut magnitude = [1.0f32; LANES];
+                    for l in 0..LANES {
+                        magnitude[l] += sum[l].abs();
+                    }
+                    for ((row, &(weight, bias)), got) in want.iter_mut().zip(&layers).zip(got) {
+                        let mut params = [[0.0; LANES]; 2];
+                        dense_bias(
+                            Scalar,
+                            &[(weight, bias)],
+                            &x[..weight.len() / p],
+                            &mut params[..p],
+                        );
+                        let log = if p == 2 {
+                            affine(Scalar, core::slice::from_mut(row), &[params], inverse)
+                        } else {
+                            for (v, b) in row.iter_mut().zip(params[0]) {
+                                *v = if inverse { *v - b } else { *v + b };
+                            }
+                            [0.0; LANES]
+                        };
+                        for l in 0..LANES {
+                            sum[l] += if inverse { -log[l] } else { log[l] };
+                            magnitude[l] += log[l].abs();
+                            let tolerance = 1e-5 * row[l].abs().max(1.0);
+                            assert!(
+                                (got[l] - row[l]).abs() <= tolerance,
+                                "{map:?}, inverse {inverse}, block {b}, lane {l}: {} vs {}",
+                                got[l],
+                                row[l]
+                            );
+                        }
+                    }
+                    for l in 0..LANES {
+                        assert!(
+                            (totals[b][l] - sum[l]).abs() <= 1e-5 * magnitude[l],
+                            "{map:?}, inverse {inverse}, block {b}, log-det, lane {l}: {} vs {}",
+                            totals[b][l],
+                            sum[l]
+                        );
+                    }
+                }
             }
         }
     }
@@ -970,26 +990,32 @@ fn dense_map_follows(got: DenseMap<'_>) {
 
 #[test]
 fn the_dense_map_twin_follows_the_separate_kernels() {
-    dense_map_follows(&|layers, x, rows, map, inverse| {
-        dense_map(Scalar, layers, x, rows, map, inverse)
+    dense_map_follows(&|layers, x, rows, map, inverse, log_det| {
+        dense_map(Scalar, layers, x, rows, map, inverse, log_det)
     });
 }
 
 #[test]
 fn the_dense_map_entry_point_follows_the_separate_kernels() {
-    dense_map_follows(&|layers, x, rows, map, inverse| {
-        <f32 as Kernels>::dense_map_lanes(layers, x, rows, map, inverse)
-            .unwrap_or([f32::NAN; LANES])
+    dense_map_follows(&|layers, x, rows, map, inverse, log_det| {
+        assert!(<f32 as Kernels>::dense_map_lanes(
+            layers, x, rows, map, inverse, log_det
+        ));
     });
     let mut rows = [[1.0f64; LANES]];
+    let mut log_det = [[0.0f64; LANES]];
     let layers: [(&[f64], &[f64]); 1] = [(&[], &[0.5, 0.5])];
+    assert!(!<f64 as Kernels>::dense_map_lanes(
+        &layers,
+        &[],
+        &mut rows,
+        EventMap::ScaleShift,
+        false,
+        &mut log_det
+    ));
     assert_eq!(
-        <f64 as Kernels>::dense_map_lanes(&layers, &[], &mut rows, EventMap::ScaleShift, false),
-        None
-    );
-    assert_eq!(
-        rows,
-        [[1.0; LANES]],
+        (rows, log_det),
+        ([[1.0; LANES]], [[0.0; LANES]]),
         "no fused kernel for f64: the rows left alone"
     );
 }
@@ -1710,8 +1736,8 @@ mod x86 {
         polar_matches(isa);
         blocks_match(isa);
         fma_loop_matches(isa, Avx512::BLOCK);
-        dense_map_follows(&|layers, x, rows, map, inverse| {
-            dense_map(isa, layers, x, rows, map, inverse)
+        dense_map_follows(&|layers, x, rows, map, inverse, log_det| {
+            dense_map(isa, layers, x, rows, map, inverse, log_det)
         });
         spline_matches(isa);
         masked_matches(isa);
@@ -1736,8 +1762,8 @@ mod x86 {
         polar_matches(isa);
         blocks_match(isa);
         fma_loop_matches(isa, Avx2::BLOCK);
-        dense_map_follows(&|layers, x, rows, map, inverse| {
-            dense_map(isa, layers, x, rows, map, inverse)
+        dense_map_follows(&|layers, x, rows, map, inverse, log_det| {
+            dense_map(isa, layers, x, rows, map, inverse, log_det)
         });
         spline_matches(isa);
         masked_matches(isa);

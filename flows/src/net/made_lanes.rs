@@ -223,51 +223,72 @@ impl<
                 self.output[j].bias.as_slice(),
             )
         });
-        self.each_block(x, contexts, |b, x, last| {
-            let total = T::dense_map_lanes(&layers, last, x, map, inverse);
-            if let (Some(total), Some(log_det)) = (total, log_det.get_mut(b)) {
-                log_det.iter_mut().zip(total).for_each(|(l, t)| *l += t);
+        self.each_batch(x, contexts, |first, x, hidden| {
+            if let Some(log_det) = log_det.get_mut(first..first + x.len()) {
+                T::dense_map_lanes(
+                    &layers,
+                    hidden.as_flattened(),
+                    x.as_flattened_mut(),
+                    map,
+                    inverse,
+                    log_det,
+                );
             }
         });
     }
 
     /// Calls `each(b, x[b], last)` for every block `b` with the activations `last` of its last
-    /// hidden layer, computed for several blocks at a time (as many as [`BATCH_ROWS`] rows of
-    /// units hold, up to 8; one when `x` is one block).
+    /// hidden layer (see [`each_batch`](Self::each_batch)).
     #[inline]
     fn each_block(
         &self,
         x: &mut [Block<T, D>],
         contexts: &[Block<T, C>],
-        each: impl FnMut(usize, &mut Block<T, D>, &[Lanes<T>]),
+        mut each: impl FnMut(usize, &mut Block<T, D>, &[Lanes<T>]),
     ) {
-        if x.len() <= 1 || 2 * H > BATCH_ROWS {
-            self.blocks_by::<1>(x, contexts, each);
-        } else if 4 * H > BATCH_ROWS {
-            self.blocks_by::<2>(x, contexts, each);
-        } else if 8 * H > BATCH_ROWS {
-            self.blocks_by::<4>(x, contexts, each);
-        } else {
-            self.blocks_by::<8>(x, contexts, each);
-        }
+        self.each_batch(x, contexts, |first, x, hidden| {
+            for (k, (x, last)) in x.iter_mut().zip(hidden).enumerate() {
+                each(first + k, x, last);
+            }
+        });
     }
 
-    /// [`each_block`](Self::each_block) with the hidden layers of `K` blocks at a time.
+    /// Calls `each(first, batch, hidden)` for consecutive batches of the blocks of `x` (`first`
+    /// the index of the batch's first block) with the activations `hidden` of their last hidden
+    /// layer, computed together: as many blocks as [`BATCH_ROWS`] rows of units hold, up to 8
+    /// (one when `x` is one block).
     #[inline]
-    fn blocks_by<const K: usize>(
+    fn each_batch(
         &self,
         x: &mut [Block<T, D>],
         contexts: &[Block<T, C>],
-        mut each: impl FnMut(usize, &mut Block<T, D>, &[Lanes<T>]),
+        each: impl FnMut(usize, &mut [Block<T, D>], &[Block<T, H>]),
+    ) {
+        if x.len() <= 1 || 2 * H > BATCH_ROWS {
+            self.batches_by::<1>(x, contexts, each);
+        } else if 4 * H > BATCH_ROWS {
+            self.batches_by::<2>(x, contexts, each);
+        } else if 8 * H > BATCH_ROWS {
+            self.batches_by::<4>(x, contexts, each);
+        } else {
+            self.batches_by::<8>(x, contexts, each);
+        }
+    }
+
+    /// [`each_batch`](Self::each_batch) by batches of `K` blocks.
+    #[inline]
+    fn batches_by<const K: usize>(
+        &self,
+        x: &mut [Block<T, D>],
+        contexts: &[Block<T, C>],
+        mut each: impl FnMut(usize, &mut [Block<T, D>], &[Block<T, H>]),
     ) {
         let mut hidden = [[[T::zero(); LANES]; H]; K];
         let batches = x.chunks_mut(K.max(1)).zip(contexts.chunks(K.max(1)));
         for (c, (x, contexts)) in batches.enumerate() {
             let hidden = &mut hidden[..x.len()];
             self.hidden_blocks(x, contexts, hidden);
-            for (k, (x, last)) in x.iter_mut().zip(&*hidden).enumerate() {
-                each(c * K + k, x, last);
-            }
+            each(c * K, x, hidden);
         }
     }
 
