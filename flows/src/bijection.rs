@@ -1,5 +1,7 @@
 //! The contract every layer keeps.
 
+use core::ops::{Deref, Range};
+
 use nalgebra::SVector;
 
 use crate::batch::{Block, Contexts, GROUP, LANES, check_batch, from_block, group};
@@ -193,15 +195,16 @@ pub(crate) fn map_by_blocks<T, B, const D: usize, const C: usize>(
         contexts,
         log_det,
         blocks,
-        |x, c, ld, events| {
+        |x, c, ld, events, range| {
             if inverse {
                 bijection.inverse_blocks(x, c, ld);
             } else {
                 bijection.forward_blocks(x, c, ld);
             }
-            from_blocks(x, events);
+            from_blocks(x, &mut events.as_chunks_mut::<LANES>().0[range]);
         },
-        |x, c, ld| {
+        |events, i, c, ld| {
+            let x = &mut events[i];
             let mapped = if inverse {
                 bijection.inverse(x, c)
             } else {
@@ -221,7 +224,7 @@ pub(crate) fn map_by_blocks<T, B, const D: usize, const C: usize>(
 pub(crate) fn log_prob_by_blocks<T, B, Base, const D: usize, const C: usize>(
     bijection: &B,
     base: &Base,
-    events: &mut [SVector<T, D>],
+    events: &[SVector<T, D>],
     contexts: Contexts<'_, T, C>,
     log_prob: &mut [T],
     blocks: &mut [Block<T, D>; GROUP],
@@ -235,7 +238,7 @@ pub(crate) fn log_prob_by_blocks<T, B, Base, const D: usize, const C: usize>(
         contexts,
         log_prob,
         blocks,
-        |z, c, lp, _| {
+        |z, c, lp, _, _| {
             bijection.forward_blocks(z, c, lp);
             for (z, lp) in z.iter().zip(lp) {
                 for (lp, p) in lp.iter_mut().zip(base.log_prob_lanes(z)) {
@@ -243,8 +246,8 @@ pub(crate) fn log_prob_by_blocks<T, B, Base, const D: usize, const C: usize>(
                 }
             }
         },
-        |x, c, lp| {
-            let (z, log_det) = bijection.forward(x, c);
+        |events, i, c, lp| {
+            let (z, log_det) = bijection.forward(&events[i], c);
             *lp = base.log_prob(&z) + (*lp + log_det);
         },
     );
@@ -262,24 +265,30 @@ fn from_blocks<T: Real, const D: usize>(
 }
 
 /// Runs `lanes` over the lane blocks of the whole blocks of `events`, [`group`] at a time in `x`
-/// (whatever it holds; with the events, for it to write back), and `one` over the rest, each
-/// with its entries of `log_det` (lengths checked by the caller).
+/// (whatever it holds), and `one` over the rest, each with its entries of `log_det` (lengths
+/// checked by the caller). `events` is a slice, read-only (`&[_]`) or not (`&mut [_]`): `lanes`
+/// gets it with the range of its whole blocks (`group` blocks from the one it starts at) and
+/// `one` with the index of its event, for those that write the events back.
 #[inline]
-fn by_blocks<T: Real, const D: usize, const C: usize>(
-    events: &mut [SVector<T, D>],
+fn by_blocks<T: Real, E, const D: usize, const C: usize>(
+    mut events: E,
     contexts: Contexts<'_, T, C>,
     log_det: &mut [T],
     x: &mut [Block<T, D>; GROUP],
-    lanes: impl Fn(&mut [Block<T, D>], &[Block<T, C>], &mut [[T; LANES]], &mut [[SVector<T, D>; LANES]]),
-    one: impl Fn(&mut SVector<T, D>, &SVector<T, C>, &mut T),
-) {
+    lanes: impl Fn(&mut [Block<T, D>], &[Block<T, C>], &mut [[T; LANES]], &mut E, Range<usize>),
+    one: impl Fn(&mut E, usize, &SVector<T, C>, &mut T),
+) where
+    E: Deref<Target = [SVector<T, D>]>,
+{
     let mut start = 0;
-    let (blocks, rest) = events.as_chunks_mut::<LANES>();
+    let whole = events.len() / LANES;
     let (ld_blocks, ld_rest) = log_det.as_chunks_mut::<LANES>();
     let mut c = [[[T::zero(); LANES]; C]; GROUP];
     let group = const { group(D) };
-    for (events, ld) in blocks.chunks_mut(group).zip(ld_blocks.chunks_mut(group)) {
-        for ((x, c), events) in x.iter_mut().zip(&mut c).zip(events.iter()) {
+    for (first, ld) in (0..whole).step_by(group).zip(ld_blocks.chunks_mut(group)) {
+        let range = first..whole.min(first + group);
+        let blocks = &events.as_chunks::<LANES>().0[range.clone()];
+        for ((x, c), events) in x.iter_mut().zip(&mut c).zip(blocks) {
             T::to_lanes(events, x);
             let mut context_events = [SVector::<T, C>::zeros(); LANES];
             for (c, given) in context_events
@@ -291,11 +300,11 @@ fn by_blocks<T: Real, const D: usize, const C: usize>(
             T::to_lanes(&context_events, c);
             start += LANES;
         }
-        let n = events.len();
-        lanes(&mut x[..n], &c[..n], ld, events);
+        let n = range.len();
+        lanes(&mut x[..n], &c[..n], ld, &mut events, range);
     }
-    let rest_contexts = contexts.range(start, rest.len());
-    for ((x, ld), c) in rest.iter_mut().zip(ld_rest).zip(rest_contexts.iter()) {
-        one(x, c, ld);
+    let rest_contexts = contexts.range(start, ld_rest.len());
+    for ((i, ld), c) in (start..).zip(ld_rest).zip(rest_contexts.iter()) {
+        one(&mut events, i, c, ld);
     }
 }

@@ -62,6 +62,14 @@ fn check_batches<T, const D: usize, const C: usize, B, Base>(
         let mut ld_back = vec![T::zero(); n];
         flow.inverse_batch_into_given(&zs[..], Contexts::Each(&cs), &mut back[..], &mut ld_back)
             .unwrap();
+        // The vectors read in place and the flat events copied out go through the same maps.
+        assert!(
+            log_p
+                .iter()
+                .zip(&log_p_flat)
+                .all(|(a, b)| a.to_f64().to_bits() == b.to_f64().to_bits()),
+            "n = {n}: log_prob of the vectors differs from that of the flat events"
+        );
         for i in 0..n {
             let one = flow.log_prob_given(&xs[i], &cs[i]);
             assert!(

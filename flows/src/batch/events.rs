@@ -17,6 +17,13 @@ pub trait Events<T: Real, const D: usize> {
     /// Copies the events `start..start + out.len()` into `out`; events past the end are left as
     /// they are.
     fn read(&self, start: usize, out: &mut [SVector<T, D>]);
+
+    /// The events `start..start + len` in place, to read without a copy, when the batch holds
+    /// them as vectors (`None` otherwise, and when they are not all in the batch).
+    fn vectors(&self, start: usize, len: usize) -> Option<&[SVector<T, D>]> {
+        let _ = (start, len);
+        None
+    }
 }
 
 /// A batch of `D`-element events to write.
@@ -38,6 +45,10 @@ impl<T: Real, const D: usize> Events<T, D> for [SVector<T, D>] {
         for (o, x) in out.iter_mut().zip(self.iter().skip(start)) {
             *o = *x;
         }
+    }
+    #[inline]
+    fn vectors(&self, start: usize, len: usize) -> Option<&[SVector<T, D>]> {
+        self.get(start..start.checked_add(len)?)
     }
 }
 
@@ -84,5 +95,23 @@ impl<T: Real, const D: usize> EventsMut<T, D> for [T] {
     fn split_events_mut(&mut self, mid: usize) -> (&mut Self, &mut Self) {
         let at = mid.saturating_mul(D).min(self.len());
         self.split_at_mut(at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::SVector;
+
+    use super::Events;
+
+    #[test]
+    fn vectors_are_read_in_place_when_all_in_the_batch() {
+        let events: [SVector<f64, 2>; 3] = core::array::from_fn(|i| SVector::repeat(i as f64));
+        let view = Events::vectors(&events[..], 1, 2).unwrap();
+        assert!(core::ptr::eq(view, &events[1..]));
+        assert!(Events::vectors(&events[..], 2, 2).is_none());
+        assert!(Events::vectors(&events[..], usize::MAX, 1).is_none());
+        let flat = [0.0; 6];
+        assert!(Events::<f64, 2>::vectors(&flat[..], 0, 3).is_none());
     }
 }

@@ -53,17 +53,22 @@ where
             out,
             &buffers::<T, D>,
             &|(buf, blocks), first, piece: &mut [T]| {
-                for_each_chunk(first, piece, |start, out: &mut [T]| {
-                    let len = out.len();
-                    let (buf, log_det) = (&mut buf[..len], out);
-                    events.read(start, buf);
+                for_each_chunk(first, piece, |start, log_det: &mut [T]| {
+                    let len = log_det.len();
+                    let events = match events.vectors(start, len) {
+                        Some(events) => events,
+                        None => {
+                            events.read(start, &mut buf[..len]);
+                            &buf[..len]
+                        }
+                    };
                     log_det.fill(T::zero());
                     let contexts = contexts.range(start, len);
                     match check_batch(len, &contexts, len) {
                         Ok(()) => log_prob_by_blocks(
                             &self.bijection,
                             &self.base,
-                            buf,
+                            events,
                             contexts,
                             log_det,
                             blocks,
