@@ -13,11 +13,17 @@ if [ "$(uname -m)" != x86_64 ]; then
     echo "not x86-64: no intrinsics to check"
     exit 0
 fi
-# The benchmark instantiates every preset's batch path, `fit` the training path.
-cargo build --release --features rayon --example bench_side_by_side --example fit
+# Every example: the benchmark instantiates every preset's batch path, `fit` the training path,
+# `digits_images` the image layers.
+cargo build --release --features rayon --examples
 status=0
-for example in bench_side_by_side fit; do
-    binary="${CARGO_TARGET_DIR:-target}/release/examples/$example"
+for source in examples/*.rs; do
+    binary="${CARGO_TARGET_DIR:-target}/release/examples/$(basename "$source" .rs)"
+    if [ ! -f "$binary" ]; then
+        echo "no binary $binary to check" >&2
+        status=1
+        continue
+    fi
     # std's feature detection calls `_xgetbv` once; it is not a kernel.
     left=$(nm -C "$binary" | grep -E ' [tT] core::core_arch::x86' | grep -v '::_xgetbv$' || true)
     if [ -n "$left" ]; then
