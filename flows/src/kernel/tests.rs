@@ -1073,7 +1073,8 @@ fn fixed_matches<T, const K: usize, const P: usize, const B: usize>(
 }
 
 /// [`fixed_matches`] at sizes with one input or one row per layer, without inputs, the presets'
-/// conditioner layers at `D = 10`, more rows than a register block, and past
+/// conditioner layers at `D = 10`, runs of small layers longer than a shared register block
+/// (`layers_block`), more rows than a register block, and past
 /// [`FIXED_MAX`](super::FIXED_MAX) (the general kernel), for the kernel `$kernel` (a generic
 /// closure body over `|layers, x, out|`).
 macro_rules! fixed_shapes {
@@ -1086,6 +1087,7 @@ macro_rules! fixed_shapes {
         fixed_matches::<_, 4, 1, 5>(&|$l, $x, $o| $kernel, $tolerance);
         fixed_matches::<_, 5, 2, 5>(&|$l, $x, $o| $kernel, $tolerance);
         fixed_matches::<_, 4, 2, 10>(&|$l, $x, $o| $kernel, $tolerance);
+        fixed_matches::<_, 3, 1, 17>(&|$l, $x, $o| $kernel, $tolerance);
         fixed_matches::<_, 7, 13, 2>(&|$l, $x, $o| $kernel, $tolerance);
         fixed_matches::<_, 3, 19, 1>(&|$l, $x, $o| $kernel, $tolerance);
         fixed_matches::<_, 40, 30, 1>(&|$l, $x, $o| $kernel, $tolerance);
