@@ -104,23 +104,13 @@ impl<T: Real> Normals<T> {
     }
 
     /// Draws [`CANDIDATES`] points and keeps the variates of those inside the unit disc, in
-    /// order, a point's two variates side by side. The variates are computed for every point by
-    /// the lane kernel ([`Kernels::polar_lanes`](crate::kernel::Kernels::polar_lanes)), then
-    /// the kept ones packed without branches.
+    /// order, a point's two variates side by side, by the lane kernel
+    /// ([`Kernels::polar_lanes`](crate::kernel::Kernels::polar_lanes)).
     fn refill<R: Rng + ?Sized>(&mut self, rng: &mut R) {
         let zero = [T::zero(); LANES];
-        let (mut u, mut v, mut s) = ([zero; ROWS], [zero; ROWS], [zero; ROWS]);
+        let (mut u, mut v) = ([zero; ROWS], [zero; ROWS]);
         candidates(rng, u.as_flattened_mut(), v.as_flattened_mut());
-        T::polar_lanes(&mut u, &mut v, &mut s);
-        let mut kept = 0;
-        let variates = u.as_flattened().iter().zip(v.as_flattened());
-        for ((&u, &v), &s) in variates.zip(s.as_flattened()) {
-            // `kept <= i < CANDIDATES`: in bounds.
-            if let Some(pair) = self.values.get_mut(2 * kept..2 * kept + 2) {
-                pair.copy_from_slice(&[u, v]);
-            }
-            kept += usize::from(s < T::one() && s > T::zero());
-        }
+        let kept = T::polar_lanes(&u, &v, &mut self.values);
         self.next = 0;
         self.end = 2 * kept;
     }

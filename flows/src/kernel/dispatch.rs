@@ -215,8 +215,8 @@ entry! {
 }
 
 entry! {
-    /// The polar method's arithmetic over rows of candidate points (see [`polar`]).
-    polar_rows(u: &mut [Row], v: &mut [Row], s: &mut [Row]) => polar
+    /// Marsaglia's polar method over rows of candidate points (see [`polar`]).
+    polar_rows(u: &[Row], v: &[Row], out: &mut [f32]) -> usize => polar
 }
 
 entry! {

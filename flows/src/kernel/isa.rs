@@ -68,6 +68,32 @@ pub(crate) trait Isa: Copy {
     fn select(self, mask: Self::M, then: Self::V, otherwise: Self::V) -> Self::V;
     /// Whether any lane of `mask` is set.
     fn any(self, mask: Self::M) -> bool;
+    /// Writes the lanes of `a` and `b` where `keep` is set to the front of `out`, in lane order,
+    /// each lane's two values side by side (`a_l, b_l`), and returns how many lanes were kept;
+    /// the rest of the first `2 · LANES` values of `out` may be overwritten. Writes nothing and
+    /// returns 0 unless `out` holds `2 · LANES` values.
+    #[inline(always)]
+    fn pack_pairs(self, keep: Self::M, a: Self::V, b: Self::V, out: &mut [f32]) -> usize {
+        let Some(out) = out.first_chunk_mut::<{ 2 * LANES }>() else {
+            return 0;
+        };
+        let (mut first, mut second, mut kept) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
+        self.store(a, &mut first);
+        self.store(b, &mut second);
+        self.store(
+            self.select(keep, self.splat(1.0), self.splat(0.0)),
+            &mut kept,
+        );
+        let mut count = 0;
+        for ((&a, &b), &k) in first.iter().zip(&second).zip(&kept) {
+            // `count <= l < LANES`: in bounds.
+            if let Some(pair) = out.get_mut(2 * count..2 * count + 2) {
+                pair.copy_from_slice(&[a, b]);
+            }
+            count += usize::from(k != 0.0);
+        }
+        count
+    }
 }
 
 /// The bits of `√½` in `f32`, where [`Isa::split_exponent`]'s mantissas begin.

@@ -212,11 +212,13 @@ pub trait Kernels: Copy + Default + Sized {
     fn sigmoid_lanes(rows: &mut [Lanes<Self>]);
     /// `ln(1 + e^x)` in place.
     fn softplus_lanes(rows: &mut [Lanes<Self>]);
-    /// The polar method's arithmetic for the candidate points `(u, v)`, one per lane:
-    /// `s = u² + v²` into `s`, and `u`, `v` multiplied by `sqrt(−2 ln s / s)` in place (normal
-    /// variates where `0 < s < 1`), each step rounded as in that formula, `ln` as
-    /// [`ln_lanes`](Kernels::ln_lanes). Rows past the shortest slice are left alone.
-    fn polar_lanes(u: &mut [Lanes<Self>], v: &mut [Lanes<Self>], s: &mut [Lanes<Self>]);
+    /// Marsaglia's polar method on the candidate points `(u, v)`, one per lane: for those with
+    /// `0 < s < 1`, `s = u² + v²`, the variates `u · f` and `v · f` with `f = sqrt(−2 ln s / s)`
+    /// (each step rounded as in that formula, `ln` as [`ln_lanes`](Kernels::ln_lanes)) are
+    /// written to the front of `out` in order, a point's two side by side; returns how many
+    /// points were kept. Each row needs room for all its points' variates (`2 · LANES` values)
+    /// past the kept ones; rows without it are left out.
+    fn polar_lanes(u: &[Lanes<Self>], v: &[Lanes<Self>], out: &mut [Self]) -> usize;
 
     /// [`tanh_lanes`](Kernels::tanh_lanes) of the first [`SHORT`] lanes of every row (the
     /// others are left as they are, or computed too): for one event's values, where `f32`
@@ -455,8 +457,8 @@ impl Kernels for f32 {
         dispatch::ln(rows);
     }
     #[inline]
-    fn polar_lanes(u: &mut [Lanes<f32>], v: &mut [Lanes<f32>], s: &mut [Lanes<f32>]) {
-        dispatch::polar_rows(u, v, s);
+    fn polar_lanes(u: &[Lanes<f32>], v: &[Lanes<f32>], out: &mut [f32]) -> usize {
+        dispatch::polar_rows(u, v, out)
     }
     #[inline]
     fn ln_1p_lanes(rows: &mut [Lanes<f32>]) {
@@ -617,14 +619,23 @@ impl Kernels for f64 {
         each(rows, libm::log);
     }
     #[inline]
-    fn polar_lanes(u: &mut [Lanes<f64>], v: &mut [Lanes<f64>], s: &mut [Lanes<f64>]) {
-        let (u, v) = (u.as_flattened_mut(), v.as_flattened_mut());
-        for ((u, v), s) in u.iter_mut().zip(v.iter_mut()).zip(s.as_flattened_mut()) {
-            *s = *u * *u + *v * *v;
-            let factor = libm::sqrt(-2.0 * libm::log(*s) / *s);
-            *u *= factor;
-            *v *= factor;
+    fn polar_lanes(u: &[Lanes<f64>], v: &[Lanes<f64>], out: &mut [f64]) -> usize {
+        let mut kept = 0;
+        for (u, v) in u.iter().zip(v) {
+            if out.len() < 2 * (kept + LANES) {
+                break;
+            }
+            for (&u, &v) in u.iter().zip(v) {
+                let s = u * u + v * v;
+                let factor = libm::sqrt(-2.0 * libm::log(s) / s);
+                if s > 0.0 && s < 1.0 {
+                    out[2 * kept] = u * factor;
+                    out[2 * kept + 1] = v * factor;
+                    kept += 1;
+                }
+            }
         }
+        kept
     }
     #[inline]
     fn ln_1p_lanes(rows: &mut [Lanes<f64>]) {

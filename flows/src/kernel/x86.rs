@@ -121,6 +121,30 @@ impl Isa for Avx512 {
     fn any(self, mask: __mmask16) -> bool {
         mask != 0
     }
+    /// The kept lanes of each compressed to the front (`vcompressps`), then interleaved.
+    #[inline(always)]
+    fn pack_pairs(self, keep: __mmask16, a: __m512, b: __m512, out: &mut [f32]) -> usize {
+        let Some(out) = out.first_chunk_mut::<{ 2 * LANES }>() else {
+            return 0;
+        };
+        // SAFETY: the token exists only when the CPU has AVX-512F, and `out` holds the 32
+        // values the two stores write.
+        unsafe {
+            let (a, b) = (
+                _mm512_maskz_compress_ps(keep, a),
+                _mm512_maskz_compress_ps(keep, b),
+            );
+            let low = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+            let high =
+                _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+            _mm512_storeu_ps(out.as_mut_ptr(), _mm512_permutex2var_ps(a, low, b));
+            _mm512_storeu_ps(
+                out.as_mut_ptr().add(LANES),
+                _mm512_permutex2var_ps(a, high, b),
+            );
+        }
+        keep.count_ones() as usize
+    }
 }
 
 /// Applies the AVX2 expression `$body` to both halves of the lane blocks (`||`: a value for
