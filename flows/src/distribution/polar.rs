@@ -35,28 +35,39 @@ fn coordinate24<T: Real>(field: u64) -> T {
 }
 
 /// Fills the coordinates `u` and `v` of candidate points from `rng`: a 32-bit type takes 24 bits
-/// per coordinate (its precision), the eight of four points from three 64-bit words; a wider
-/// type takes one word per coordinate (53 bits).
+/// per coordinate (its precision), the eight of four points from three 64-bit words (at most
+/// [`CANDIDATES`] points: the words are drawn first, then turned into coordinates by a loop the
+/// compiler vectorizes for the CPU's set); a wider type takes one word per
+/// coordinate (53 bits).
 #[inline(always)]
 fn candidates<T: Real, R: Rng + ?Sized>(rng: &mut R, u: &mut [T], v: &mut [T]) {
     if core::mem::size_of::<T>() <= 4 {
-        for (u, v) in u.chunks_exact_mut(4).zip(v.chunks_exact_mut(4)) {
-            let (a, b, c) = (rng.next_u64(), rng.next_u64(), rng.next_u64());
-            let fields = [
-                a >> 40,
-                a >> 16,
-                (a << 8) | (b >> 56),
-                b >> 32,
-                b >> 8,
-                (b << 16) | (c >> 48),
-                c >> 24,
-                c,
-            ];
-            for (k, (u, v)) in u.iter_mut().zip(v.iter_mut()).enumerate() {
-                *u = coordinate24(fields[2 * k]);
-                *v = coordinate24(fields[2 * k + 1]);
+        let mut words = [0u64; 3 * CANDIDATES / 4];
+        words.iter_mut().for_each(|w| *w = rng.next_u64());
+        let convert = || {
+            for ((u, v), w) in u
+                .chunks_exact_mut(4)
+                .zip(v.chunks_exact_mut(4))
+                .zip(words.chunks_exact(3))
+            {
+                let (a, b, c) = (w[0], w[1], w[2]);
+                let fields = [
+                    a >> 40,
+                    a >> 16,
+                    (a << 8) | (b >> 56),
+                    b >> 32,
+                    b >> 8,
+                    (b << 16) | (c >> 48),
+                    c >> 24,
+                    c,
+                ];
+                for (k, (u, v)) in u.iter_mut().zip(v.iter_mut()).enumerate() {
+                    *u = coordinate24(fields[2 * k]);
+                    *v = coordinate24(fields[2 * k + 1]);
+                }
             }
-        }
+        };
+        crate::kernel::vectorized(convert);
     } else {
         for (u, v) in u.iter_mut().zip(v.iter_mut()) {
             let (a, b) = (rng.next_u64(), rng.next_u64());

@@ -72,8 +72,7 @@ macro_rules! avx2_set {
 /// AVX2 with FMA), so that the loops of `f`, once inlined there, may be vectorized for it;
 /// elsewhere `f` just runs. For plain loops only: Rust never fuses a multiplication and an
 /// addition on its own, so the results are the same either way (a test checks one). For the
-/// training loops (`std`).
-#[cfg(feature = "std")]
+/// training loops and the normal sampler's coordinates.
 #[inline]
 pub(crate) fn vectorized<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]

@@ -34,7 +34,6 @@ mod x86;
 
 pub use crate::batch::LANES;
 pub(crate) use dispatch::rational_quadratic;
-#[cfg(feature = "std")]
 pub(crate) use dispatch::vectorized;
 pub use event::{EventMap, EventMlp};
 pub(crate) use spline::Spline;
