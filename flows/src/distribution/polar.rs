@@ -34,13 +34,13 @@ fn coordinate24<T: Real>(field: u64) -> T {
     T::lit(f64::from(field * (2.0 / 16_777_216.0) - 1.0))
 }
 
-/// Fills the coordinates `u` and `v` of candidate points from `rng`: a 32-bit type takes 24 bits
-/// per coordinate (its precision), the eight of four points from three 64-bit words (at most
-/// [`CANDIDATES`] points: the words are drawn first, then turned into coordinates by a loop the
-/// compiler vectorizes for the CPU's set); a wider type takes one word per
-/// coordinate (53 bits).
+/// Fills the coordinates `u` and `v` of [`CANDIDATES`] points from `rng`: a 32-bit type takes
+/// 24 bits per coordinate (its precision), the eight of four points from three 64-bit words (the
+/// words drawn first, then turned into coordinates by a loop the compiler vectorizes for the
+/// CPU's set); a wider type takes one word per coordinate (53 bits).
 #[inline(always)]
-fn candidates<T: Real, R: Rng + ?Sized>(rng: &mut R, u: &mut [T], v: &mut [T]) {
+fn candidates<T: Real, R: Rng + ?Sized>(rng: &mut R, u: &mut Rows<T>, v: &mut Rows<T>) {
+    let (u, v) = (u.as_flattened_mut(), v.as_flattened_mut());
     if core::mem::size_of::<T>() <= 4 {
         let mut words = [0u64; 3 * CANDIDATES / 4];
         words.iter_mut().for_each(|w| *w = rng.next_u64());
@@ -78,6 +78,9 @@ fn candidates<T: Real, R: Rng + ?Sized>(rng: &mut R, u: &mut [T], v: &mut [T]) {
 
 /// Candidate points drawn at a time.
 const CANDIDATES: usize = ROWS * LANES;
+
+/// One coordinate of the candidate points drawn at a time, as lane rows.
+type Rows<T> = [[T; LANES]; ROWS];
 
 /// A source of standard normal variates: the variates of the last [`ROWS`] rows of candidates
 /// not yet handed out.
@@ -119,8 +122,8 @@ impl<T: Real> Normals<T> {
     /// ([`Kernels::polar_lanes`](crate::kernel::Kernels::polar_lanes)).
     fn refill<R: Rng + ?Sized>(&mut self, rng: &mut R) {
         let zero = [T::zero(); LANES];
-        let (mut u, mut v) = ([zero; ROWS], [zero; ROWS]);
-        candidates(rng, u.as_flattened_mut(), v.as_flattened_mut());
+        let (mut u, mut v): (Rows<T>, Rows<T>) = ([zero; ROWS], [zero; ROWS]);
+        candidates(rng, &mut u, &mut v);
         let kept = T::polar_lanes(&u, &v, &mut self.values);
         self.next = 0;
         self.end = 2 * kept;
